@@ -1,0 +1,350 @@
+"""The SQLite store: the only module of `crawler/` that touches the database.
+
+Every stage reads and writes named tables here, so each step can be inspected in
+Datasette and rerun alone. Writes are idempotent: an article's id is derived from
+its canonical URL, so the same article stored twice is one row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+import xxhash
+
+SCHEMA_VERSION = 1
+
+# Columns of `articles`, in table order. Lists (authors, agencies, keywords) are stored
+# as JSON arrays so Datasette can facet on them (`_facet_array=agencies`).
+ARTICLE_COLUMNS: dict[str, type] = {
+    "id": str,  # xxh64 of the canonical URL, 16 hex digits
+    "url": str,  # canonical URL
+    "outlet": str,  # outlets.id
+    "title": str,
+    "text": str,  # cleaned body text, paragraphs separated by blank lines
+    "published": str,  # ISO 8601 with time zone, or NULL when unknown
+    "modified": str,
+    "fetched": str,  # ISO 8601 UTC, when this copy was fetched or ingested
+    "language": str,  # ISO 639-1
+    "authors": str,  # JSON list
+    "agencies": str,  # JSON list of normalized agency names credited in the text
+    "site_name": str,
+    "description": str,
+    "keywords": str,  # JSON list
+    "image": str,
+    "paywall": int,  # 1 behind a paywall, 0 free, NULL unknown
+    "source": str,  # crawl | ingest
+}
+JSON_COLUMNS = ("authors", "agencies", "keywords")
+
+
+def article_id(url: str) -> str:
+    """Stable id of an article: xxh64 of its canonical URL as 16 hex digits."""
+    return xxhash.xxh64_hexdigest(url.encode("utf-8"))
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """One SQLite file (WAL mode) holding outlets, articles, the fetch log and crawl runs."""
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise FileNotFoundError(f"{self.path}: no such database")
+        # isolation_level=None: autocommit; transactions are opened explicitly in
+        # `transaction()` so one batch is one commit and a SIGKILL loses at most it.
+        conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable across process crashes in WAL mode; only an OS crash
+        # may lose the last transactions (https://sqlite.org/pragma.html#pragma_synchronous).
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        self.ensure_schema()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema -----------------------------------------------------------------
+
+    def ensure_schema(self) -> None:
+        db = self.db
+        with self.transaction():
+            if "outlets" not in db.table_names():
+                db["outlets"].create(
+                    {
+                        "id": str,
+                        "name": str,
+                        "homepage": str,
+                        "country": str,
+                        "language": str,
+                        "feeds": str,
+                        "news_sitemaps": str,
+                        "sitemaps": str,
+                        "allow": str,
+                        "deny": str,
+                    },
+                    pk="id",
+                )
+            if "articles" not in db.table_names():
+                db["articles"].create(ARTICLE_COLUMNS, pk="id", not_null={"url", "outlet"})
+                db["articles"].create_index(["url"], unique=True)
+                db["articles"].create_index(["outlet", "published"])
+                db["articles"].create_index(["published"])
+                db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
+            if "fetch_log" not in db.table_names():
+                db["fetch_log"].create(
+                    {
+                        "id": int,
+                        "run_id": int,  # crawl_runs.id, NULL for ingest
+                        "time": str,
+                        "outlet": str,
+                        "url": str,
+                        "kind": str,  # robots | feed | news_sitemap | sitemap | homepage | article
+                        "status": int,  # HTTP status, NULL when no response
+                        "outcome": str,  # stored | skipped | failed | not_modified | ok
+                        "reason": str,  # why skipped or failed, machine-readable
+                        "detail": str,  # one human line
+                    },
+                    pk="id",
+                )
+                db["fetch_log"].create_index(["run_id", "outlet"])
+                db["fetch_log"].create_index(["url"])
+            if "crawl_runs" not in db.table_names():
+                db["crawl_runs"].create(
+                    {
+                        "id": int,
+                        "started": str,
+                        "finished": str,
+                        "status": str,  # running | ok | failed | interrupted
+                        "command": str,
+                        "since": str,
+                        "outlets": int,
+                        "discovered": int,
+                        "fetched": int,
+                        "stored": int,
+                        "skipped": int,
+                        "failed": int,
+                        "requests": int,
+                        "error": str,
+                    },
+                    pk="id",
+                )
+            if "crawl_run_outlets" not in db.table_names():
+                db["crawl_run_outlets"].create(
+                    {
+                        "run_id": int,
+                        "outlet": str,
+                        "discovered": int,
+                        "fetched": int,
+                        "stored": int,
+                        "skipped": int,
+                        "failed": int,
+                        "skipped_by_reason": str,  # JSON {reason: count}
+                        "failed_by_reason": str,  # JSON {reason: count}
+                    },
+                    pk=("run_id", "outlet"),
+                    foreign_keys=[("run_id", "crawl_runs", "id")],
+                )
+            if "http_cache" not in db.table_names():
+                # Validators for conditional GET of feeds and sitemaps.
+                db["http_cache"].create(
+                    {"url": str, "etag": str, "last_modified": str, "checked": str, "status": int},
+                    pk="url",
+                )
+            if "meta" not in db.table_names():
+                db["meta"].create({"key": str, "value": str}, pk="key")
+                db["meta"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})
+
+    # -- transactions -------------------------------------------------------------
+
+    class _Tx:
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn = conn
+            self.outer = False
+
+        def __enter__(self) -> None:
+            self.outer = not self.conn.in_transaction
+            if self.outer:
+                self.conn.execute("BEGIN IMMEDIATE")
+
+        def __exit__(self, exc_type: object, *exc: object) -> None:
+            if not self.outer:
+                return
+            if exc_type is None:
+                self.conn.execute("COMMIT")
+            else:
+                self.conn.execute("ROLLBACK")
+
+    def transaction(self) -> _Tx:
+        """`with store.transaction():` one commit for everything inside (nests)."""
+        return Store._Tx(self.conn)
+
+    # -- outlets --------------------------------------------------------------------
+
+    def upsert_outlets(self, outlets: Iterable[dict[str, Any]]) -> None:
+        rows = []
+        for o in outlets:
+            row = dict(o)
+            for key in ("feeds", "news_sitemaps", "sitemaps", "allow", "deny"):
+                if isinstance(row.get(key), list | tuple):
+                    row[key] = json.dumps(list(row[key]), ensure_ascii=False)
+            rows.append(row)
+        with self.transaction():
+            self.db["outlets"].upsert_all(rows, pk="id", alter=True)
+
+    # -- articles -------------------------------------------------------------------
+
+    @staticmethod
+    def _article_row(article: dict[str, Any]) -> dict[str, Any]:
+        row = {k: article.get(k) for k in ARTICLE_COLUMNS}
+        if not row["id"]:
+            row["id"] = article_id(row["url"])
+        for key in JSON_COLUMNS:
+            if isinstance(row[key], list | tuple):
+                row[key] = json.dumps(list(row[key]), ensure_ascii=False)
+        if isinstance(row["paywall"], bool):
+            row["paywall"] = int(row["paywall"])
+        if not row["fetched"]:
+            row["fetched"] = now_iso()
+        return row
+
+    def upsert_articles(self, articles: Iterable[dict[str, Any]], batch_size: int = 500) -> int:
+        """Insert or replace articles by id; one transaction per batch. Returns the count."""
+        n = 0
+        batch: list[dict[str, Any]] = []
+        for article in articles:
+            batch.append(self._article_row(article))
+            if len(batch) >= batch_size:
+                n += self._write_articles(batch)
+                batch = []
+        if batch:
+            n += self._write_articles(batch)
+        return n
+
+    def upsert_article(self, article: dict[str, Any]) -> str:
+        row = self._article_row(article)
+        self._write_articles([row])
+        return str(row["id"])
+
+    def _write_articles(self, rows: list[dict[str, Any]]) -> int:
+        with self.transaction():
+            self.db["articles"].upsert_all(rows, pk="id")
+        return len(rows)
+
+    def known_urls(self, urls: Iterable[str]) -> set[str]:
+        """Those of `urls` already stored as articles (by canonical URL)."""
+        urls = list(urls)
+        found: set[str] = set()
+        for i in range(0, len(urls), 500):
+            chunk = urls[i : i + 500]
+            q = f"SELECT url FROM articles WHERE url IN ({','.join('?' * len(chunk))})"
+            found.update(r[0] for r in self.conn.execute(q, chunk))
+        return found
+
+    def has_url(self, url: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM articles WHERE url = ?", [url]).fetchone() is not None
+
+    def iter_articles(self, columns: str = "*", where: str | None = None) -> Iterator[dict]:
+        sql = f"SELECT {columns} FROM articles" + (f" WHERE {where}" if where else "")
+        cur = self.conn.execute(sql)
+        names = [d[0] for d in cur.description]
+        for row in cur:
+            yield dict(zip(names, row, strict=True))
+
+    # -- fetch log and runs ---------------------------------------------------------
+
+    def log_fetches(self, rows: Iterable[dict[str, Any]]) -> None:
+        rows = list(rows)
+        if rows:
+            with self.transaction():
+                self.db["fetch_log"].insert_all(rows)
+
+    def start_run(self, *, command: str, since: str | None, outlets: int) -> int:
+        with self.transaction():
+            table = self.db["crawl_runs"]
+            table.insert(
+                {
+                    "started": now_iso(),
+                    "status": "running",
+                    "command": command,
+                    "since": since,
+                    "outlets": outlets,
+                }
+            )
+            return int(table.last_pk)
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        per_outlet: dict[str, dict[str, Any]],
+        requests: int = 0,
+        error: str | None = None,
+    ) -> dict[str, Any]:
+        """Record a run's end and its per-outlet counts; returns the run's totals."""
+        totals = {k: 0 for k in ("discovered", "fetched", "stored", "skipped", "failed")}
+        rows = []
+        for outlet, counts in sorted(per_outlet.items()):
+            row = {"run_id": run_id, "outlet": outlet}
+            for key in totals:
+                row[key] = int(counts.get(key, 0))
+                totals[key] += row[key]
+            row["skipped_by_reason"] = json.dumps(counts.get("skipped_by_reason", {}), sort_keys=True)
+            row["failed_by_reason"] = json.dumps(counts.get("failed_by_reason", {}), sort_keys=True)
+            rows.append(row)
+        with self.transaction():
+            if rows:
+                self.db["crawl_run_outlets"].upsert_all(rows, pk=("run_id", "outlet"))
+            self.db["crawl_runs"].update(
+                run_id,
+                {"finished": now_iso(), "status": status, "requests": requests, "error": error, **totals},
+            )
+        return totals
+
+    def mark_interrupted_runs(self) -> int:
+        """Runs left 'running' by a killed process are marked interrupted."""
+        with self.transaction():
+            cur = self.conn.execute(
+                "UPDATE crawl_runs SET status = 'interrupted' WHERE status = 'running'"
+            )
+        return cur.rowcount
+
+    # -- conditional GET validators --------------------------------------------------
+
+    def validators(self, url: str) -> dict[str, str]:
+        row = self.conn.execute(
+            "SELECT etag, last_modified FROM http_cache WHERE url = ?", [url]
+        ).fetchone()
+        if not row:
+            return {}
+        return {k: v for k, v in (("etag", row[0]), ("last_modified", row[1])) if v}
+
+    def save_validators(self, url: str, *, etag: str | None, last_modified: str | None, status: int) -> None:
+        with self.transaction():
+            self.db["http_cache"].upsert(
+                {
+                    "url": url,
+                    "etag": etag,
+                    "last_modified": last_modified,
+                    "checked": now_iso(),
+                    "status": status,
+                },
+                pk="url",
+            )

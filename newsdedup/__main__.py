@@ -1,0 +1,3 @@
+from newsdedup.cli import cli
+
+cli()
