@@ -1,0 +1,164 @@
+"""Which news agencies an article credits for its text.
+
+Credits are found where newsrooms put them: a dateline "Berlin (dpa) -", a credit
+parenthesis "(dpa, AFP, Reuters)", a source line "Quelle: dpa" / "Mit Material von AFP",
+a trailing signature "dpa/lby", the dpa wire id "dpa:240422-99-...", and bylines
+(authors named "dpa", JSON-LD author/creditText). Photo credits ("Foto: dpa",
+"© IMAGO / AFP", "Titelfoto: ... / AFP") credit an image, not the text: every context
+that carries a media label is removed before matching.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from crawler.cleanup import MAX_FURNITURE_CHARS, PHOTO_AGENCY, PHOTO_CREDIT
+
+# Normalized name -> spellings (matched case-insensitively unless noted in CASED).
+AGENCIES: dict[str, tuple[str, ...]] = {
+    "dpa": ("dpa", "dpa-AFX", "dpa-infocom", "dpa-tmn", "Deutsche Presse-Agentur", "Deutschen Presse-Agentur"),
+    "AFP": ("AFP", "Agence France-Presse", "Agence France Presse"),
+    "Reuters": ("Reuters", "rtr", "Thomson Reuters"),
+    "AP": ("AP", "Associated Press", "The Associated Press"),
+    "epd": ("epd", "Evangelischer Pressedienst", "Evangelischen Pressedienst"),
+    "KNA": ("KNA", "Katholische Nachrichten-Agentur", "Katholischen Nachrichten-Agentur"),
+    "SID": ("SID", "Sport-Informations-Dienst", "Sport-Informationsdienst"),
+    "dts": ("dts", "dts Nachrichtenagentur"),
+    "APA": ("APA", "Austria Presse Agentur", "APA-OTS"),
+    "ots": ("ots", "OTS"),
+    "Agenturen": ("Agenturen", "Agenturmaterial", "Nachrichtenagenturen", "Agentur"),
+}
+# Short all-caps names that are ordinary words in lower case ("ap", "sid") or
+# abbreviations inside prose: matched case-sensitively.
+CASED = {"AP", "SID", "APA", "KNA", "AFP"}
+ORDER = list(AGENCIES)
+
+_alias_to_name: dict[str, str] = {}
+for _name, _aliases in AGENCIES.items():
+    for _a in _aliases:
+        _alias_to_name.setdefault(_a.lower(), _name)
+# Lowercase forms of the cased names that are still credits in parentheses ("(ap)", "(sid)").
+_PAREN_LOWER_OK = {"ap", "sid", "afp", "kna", "apa"}
+
+_ALIAS_RE = "|".join(sorted((re.escape(a) for a in _alias_to_name), key=len, reverse=True))
+# dpa regional desks and editor initials: "dpa/lby", "dpa-tmn", "AFP/jba", "ck/dpa".
+_CODE = r"(?-i:[a-z]{2,4})"  # desk codes are lower case even where names are matched case-insensitively
+_TOKEN = rf"(?:{_ALIAS_RE})(?:[/-]{_CODE})*"
+_SEP = r"\s*(?:[,/;+&]|und|and|u\.)\s*"
+_LIST = rf"(?:{_CODE}/)?{_TOKEN}(?:{_SEP}(?:{_CODE}/)?{_TOKEN})*"
+
+# "(dpa)", "(dpa, AFP)", "(AFP/dpa)", "(mit Material von dpa)", "(red/Agenturen)"
+PAREN = re.compile(
+    rf"\(\s*(?:(?:mit\s+)?(?:material|informationen|angaben)\s+(?:von|der|des)\s+(?:den\s+)?"
+    rf"(?:nachrichtenagenturen?\s+)?|quellen?:\s*|{_CODE}/)?({_LIST})\s*\)",
+    re.IGNORECASE,
+)
+# "Quelle: dpa", "Mit Material von dpa und AFP", "Material: Reuters", "Text: dpa",
+# "Übersetzung und Adaptierung: AFP Deutschland"
+SOURCE_LINE = re.compile(
+    rf"(?:^[-–•*]?\s*|[.!?]\s+|\s—\s)(?:quellen?|material|text|(?:übersetzung|adaptierung|bearbeitung)(?:\s+und\s+\w+)?|"
+    rf"mit\s+material\s+(?:von|der|des)(?:\s+den)?(?:\s+nachrichtenagenturen?)?|mit\s+agenturmaterial|"
+    rf"nach\s+angaben\s+der\s+nachrichtenagenturen?|"
+    rf"unter\s+verwendung\s+von\s+material\s+(?:der|von)(?:\s+nachrichtenagenturen?)?)\s*:?\s*({_LIST})?",
+    re.IGNORECASE | re.MULTILINE,
+)
+# "Mit Informationen unserer Korrespondenten sowie der Nachrichtenagenturen AFP, AP und dpa"
+MATERIAL_SENTENCE = re.compile(
+    rf"\bmit\s+(?:material|informationen|angaben)\b[^.\n]{{0,160}}?\bnachrichtenagenturen?\s+({_LIST})",
+    re.IGNORECASE,
+)
+# A signature paragraph at the very end: "dpa/lby", "AFP/jba", "(ck/dpa)", "mit dpa".
+SIGNATURE = re.compile(rf"^\(?\s*(?:mit\s+|von\s+)?({_LIST})\s*\)?\.?$", re.IGNORECASE)
+WIRE_ID = re.compile(r"\bdpa:\d{6}-\d{2,3}-\d+", re.IGNORECASE)
+
+_TOKEN_SPLIT = re.compile(rf"({_ALIAS_RE})(?![\w-])", re.IGNORECASE)
+# Contexts that credit media: a labelled credit up to the end of its clause.
+_MEDIA_SPAN = re.compile(
+    r"(?:(?:Titel|Symbol|Archiv|Aufmacher)?(?:foto|bild)s?|Fotos?|Bilder?|Bildquelle|Fotograf(?:in)?|Grafik|"
+    r"Infografik|Illustration|Video|Karte|Photo|Image|Credit)\s*:[^()\n]*|©[^()\n]*|"
+    r"\b(?:IMAGO|picture[ -]alliance|Getty Images|Keystone|EPA-EFE|Shutterstock)\b[^()\n]*",
+    re.IGNORECASE,
+)
+
+
+def _names_in(span: str, *, in_parens: bool) -> list[str]:
+    names = []
+    for m in _TOKEN_SPLIT.finditer(span):
+        raw = m.group(1)
+        name = _alias_to_name[raw.lower()]
+        if name in CASED and raw != AGENCIES[name][0] and raw.lower() == AGENCIES[name][0].lower():
+            # "ap"/"sid" in lower case: a credit only inside a credit parenthesis.
+            if not (in_parens and raw.lower() in _PAREN_LOWER_OK):
+                continue
+        names.append(name)
+    return names
+
+
+def strip_media_credits(text: str) -> str:
+    """Text with photo/video credit contexts removed, so they cannot count."""
+    lines = []
+    for line in text.splitlines():
+        s = line.strip()
+        if len(s) <= MAX_FURNITURE_CHARS and (PHOTO_CREDIT.search(s) or PHOTO_AGENCY.search(s)):
+            continue
+        lines.append(_MEDIA_SPAN.sub(" ", line))
+    return "\n".join(lines)
+
+
+def credits_in_text(text: str) -> list[str]:
+    """Agencies credited by the text's credit lines, in order of first mention."""
+    found: list[str] = []
+    # The dpa wire id is housekeeping, not a photo credit, even behind a "©".
+    if WIRE_ID.search(text):
+        found.append("dpa")
+    text = strip_media_credits(text)
+    for m in MATERIAL_SENTENCE.finditer(text):
+        found += _names_in(m.group(1), in_parens=True)
+    for m in PAREN.finditer(text):
+        found += _names_in(m.group(1), in_parens=True)
+    for m in SOURCE_LINE.finditer(text):
+        if m.group(1):
+            found += _names_in(m.group(1), in_parens=True)
+        elif "agentur" in m.group(0).lower():
+            found.append("Agenturen")
+    paras = [p.strip() for p in text.splitlines() if p.strip()]
+    for p in paras[-3:]:
+        if len(p) <= 60 and (m := SIGNATURE.match(p)):
+            found += _names_in(m.group(1), in_parens=True)
+    return normalize(found)
+
+
+def credits_in_bylines(names: Iterable[str]) -> list[str]:
+    """Agencies among byline or JSON-LD author names ("dpa", "AFP Deutschland", "Reuters")."""
+    found = []
+    for name in names:
+        s = " ".join(name.split())
+        s = re.sub(r"^(?:von|by|quelle:?)\s+", "", s, flags=re.IGNORECASE)
+        if PHOTO_CREDIT.search(s) or PHOTO_AGENCY.search(s):
+            continue
+        # Each part of the byline ("Anna Muster, dpa") counts only when the whole part
+        # is agency names, optionally with desk codes or a country.
+        for part in re.split(r",|;|\s+und\s+|\s+and\s+|\s+mit\s+", s):
+            m = re.fullmatch(rf"\s*({_LIST})(?:\s+(?:Deutschland|Germany|Österreich|Schweiz|Nachrichtenagentur))?\s*",
+                             part, flags=re.IGNORECASE)
+            if m:
+                found += _names_in(m.group(1), in_parens=True)
+    return normalize(found)
+
+
+def normalize(names: Iterable[str]) -> list[str]:
+    """Known names, each once, in the fixed order of AGENCIES (stable for faceting)."""
+    got = set(names)
+    return [n for n in ORDER if n in got]
+
+
+def find_agencies(text: str, *, authors: Iterable[str] = (), extra: Iterable[str] = (),
+                  lead: str | None = None) -> list[str]:
+    """All agencies credited by body text, bylines/JSON-LD names and the lead (description)."""
+    found = credits_in_text(text)
+    found += credits_in_bylines(authors)
+    found += credits_in_bylines(extra)
+    if lead:
+        found += credits_in_text(lead)
+    return normalize(found)

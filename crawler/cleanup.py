@@ -1,0 +1,138 @@
+"""News furniture removal on extracted text, paragraph by paragraph.
+
+trafilatura keeps what looks like prose; on news pages some of that is furniture:
+image captions and credits, "Zur Startseite", newsletter and paywall teasers,
+"Mehr zum Thema" link blocks. Left in, they make unrelated articles of one outlet look
+alike to MinHash. Rules here drop whole paragraphs, never words inside a sentence, and
+only short paragraphs (a caption or a call to action is short; a paragraph of the
+story that happens to mention a photo is not).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# A paragraph longer than this is prose, whatever words it starts with.
+MAX_FURNITURE_CHARS = 220
+
+# Photo and media credits: "Foto: dpa", "Bild: IMAGO/...", "© IMAGO / AFP",
+# "Titelfoto: Max Muster / AFP", "(Photo by X/Getty Images)".
+_CREDIT_LABEL = (
+    r"(?:Titel|Symbol|Archiv|Aufmacher|Header|Beitrags)?(?:foto|bild)s?|Fotos?|Bilder?|Bildquelle|Fotoquelle|"
+    r"Quelle\s+Foto|Grafik|Illustration|Infografik|Karte|Video|Audio|Fotograf(?:in)?|Bildrechte|"
+    r"Photo|Photos|Image|Images|Picture|Credit|Photograph|Illustration by|Photo by"
+)
+PHOTO_CREDIT = re.compile(
+    rf"^\s*(?:\(?\s*(?:{_CREDIT_LABEL})\s*:|©|\(c\)|copyright\b|\(?photo by\b|\(?image:)",
+    re.IGNORECASE,
+)
+# A caption that ends in its credit: "Der Kanzler in Berlin. Foto: Kay Nietfeld/dpa".
+CAPTION_TAIL = re.compile(
+    rf"(?:(?:{_CREDIT_LABEL})\s*:\s*[^.]{{0,80}}|©\s*[^.]{{0,80}}|\b(?:IMAGO|picture[ -]alliance|Getty Images|"
+    r"Keystone|dpa-Zentralbild|EPA-EFE|AP Photo|Reuters/[A-Z][^.]{0,40})[^.]{0,60})\)?\s*$",
+    re.IGNORECASE,
+)
+PHOTO_AGENCY = re.compile(r"\b(?:IMAGO|picture[ -]alliance|Getty Images|Shutterstock|iStock|Keystone)\b", re.I)
+
+# Whole-paragraph furniture, matched against the paragraph with its trailing
+# punctuation removed. German first, then the English equivalents of the aeb pages.
+_FURNITURE = [
+    r"zur startseite",
+    r"zurück zur startseite",
+    r"(?:mehr|alles) zum thema.*",
+    r"(?:lesen sie|lies) (?:auch|mehr|hier).*",
+    r"(?:das )?könnte sie auch interessieren.*",
+    r"auch interessant.*",
+    r"weitere (?:artikel|nachrichten|meldungen|themen)(?: zum thema)?.*",
+    r"(?:mehr|weitere) (?:news|nachrichten|infos?) (?:aus|zu|zum|über).*",
+    r"(?:artikel|beitrag|seite) (?:teilen|drucken|merken|versenden).*",
+    r"(?:teilen|drucken|merken|kommentieren|kommentare|zu den kommentaren)",
+    r"(?:jetzt |hier )?(?:kostenlos(?:en)? )?(?:für (?:den|unseren) )?newsletter.*(?:abonnieren|anmelden|bestellen).*",
+    r"(?:melden sie sich|abonnieren sie).*newsletter.*",
+    r".{0,80}newsletter.{0,80}(?:abonnieren|anmelden|bestellen|registrieren).*",
+    r"(?:jetzt|hier) (?:weiterlesen|abonnieren|anmelden|registrieren|testen|abonnent werden).*",
+    r"(?:sie|du) (?:haben|hast) bereits ein (?:abo|abonnement|konto).*",
+    r"(?:um )?(?:diesen|den) (?:artikel|beitrag) (?:vollständig |weiter )?(?:zu )?(?:lesen|weiterlesen).*",
+    r"dieser (?:artikel|beitrag|inhalt) (?:ist )?(?:nur )?(?:für|exklusiv für) (?:abonnenten|abonnentinnen|plus).*",
+    r"(?:exklusiv )?für (?:abonnenten|abonnentinnen)",
+    r"weiterlesen mit .*",
+    r"(?:anzeige|werbung|advertisement|sponsored|gesponsert)",
+    r"(?:hinweis: )?(?:dieser artikel|dieser text) (?:wurde|ist) (?:automatisch|maschinell).*übersetzt.*",
+    r"(?:folgen sie|folge) uns (?:auf|bei).*",
+    r"(?:sign up|subscribe) (?:for|to) (?:our|the) .*newsletter.*",
+    r"(?:read|see) (?:more|also)(?: on this story)?(?: ?:.*)?",
+    r"related(?: articles?| stories| coverage)?(?: ?:.*)?",
+    r"share (?:this|on) .*",
+    r"follow us on .*",
+    r"(?:click|tap) here to .*",
+    r"(?:this|the) article (?:is|was) (?:available|only) .*(?:subscribers|members).*",
+]
+FURNITURE = re.compile(r"^\s*(?:" + "|".join(_FURNITURE) + r")\s*$", re.IGNORECASE)
+# Headings that open a block of teaser links: drop the heading and the short
+# paragraphs right after it (link titles), up to the next real paragraph.
+BLOCK_OPENER = re.compile(
+    r"^\s*(?:mehr zum thema|lesen sie auch|auch interessant|das könnte sie auch interessieren|"
+    r"weitere artikel|mehr aus (?:dem|der|diesem) [\w-]+|empfehlungen(?: der redaktion)?|"
+    r"related(?: articles| stories)?|read more|more on this story|top-themen|meistgelesen)\s*:?\s*$",
+    re.IGNORECASE,
+)
+# Wire-service housekeeping lines: "© dpa-infocom, dpa:240422-99-123456/2".
+WIRE_ID = re.compile(r"^\s*(?:©\s*)?(?:dpa-infocom,\s*)?dpa:\d{6}-\d{2,3}-\d+(?:/\d+)?\s*$", re.IGNORECASE)
+
+def is_photo_credit(paragraph: str) -> bool:
+    """A caption or credit line: short, and labelled or ended as a media credit."""
+    p = paragraph.strip()
+    if len(p) > MAX_FURNITURE_CHARS:
+        return False
+    if PHOTO_CREDIT.search(p):
+        return True
+    # A caption ends in its credit; a prose sentence almost never ends in "Foto: X/dpa".
+    return bool(CAPTION_TAIL.search(p)) and (":" in p[-100:] or "©" in p or bool(PHOTO_AGENCY.search(p)))
+
+
+def is_furniture(paragraph: str) -> bool:
+    p = paragraph.strip().rstrip(".!:›»>→ ")
+    if len(p) > MAX_FURNITURE_CHARS:
+        return False
+    return bool(FURNITURE.match(p) or WIRE_ID.match(p))
+
+
+def split_paragraphs(text: str) -> list[str]:
+    # Inner whitespace is kept as extracted: shingling splits on it anyway, and
+    # rewriting it would make the stored text differ from the page for no gain.
+    return [p for p in (line.strip() for line in text.splitlines()) if p]
+
+
+def clean_text(text: str) -> str:
+    """Cleaned body: furniture paragraphs dropped, paragraphs joined by blank lines."""
+    text = unicodedata.normalize("NFC", text)
+    paras = split_paragraphs(text)
+    out: list[str] = []
+    in_block = False
+    for p in paras:
+        if in_block:
+            # Teaser link titles are short and rarely end like a sentence.
+            if len(p) < 120 and not p.endswith((".", "?", "!", "“", '"')):
+                continue
+            in_block = False
+        if BLOCK_OPENER.match(p):
+            in_block = True
+            continue
+        if is_photo_credit(p) or is_furniture(p):
+            continue
+        out.append(p)
+    # Repeated paragraphs (a teaser echoing the lead, a caption twice) are kept once.
+    seen: set[str] = set()
+    result = []
+    for p in out:
+        k = _key(p)
+        if len(k) > 40 and k in seen:
+            continue
+        seen.add(k)
+        result.append(p)
+    return "\n\n".join(result)
+
+
+def _key(s: str) -> str:
+    return re.sub(r"\W+", " ", s).strip().lower()

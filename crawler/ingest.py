@@ -1,0 +1,265 @@
+"""Ingest without HTTP: HTML files, JSONL manifests and already-extracted texts.
+
+The same extract-clean-attribute path as the crawler (crawler.extract), run in worker
+processes so both cores work, with the results written by the parent in batches
+through crawler.store.Store (one transaction per batch).
+
+Inputs (see `iter_records`):
+  - an HTML file (`.html`, `.htm`, optionally `.gz`) or a directory of them;
+  - a JSONL manifest (`.jsonl`, `.jsonl.gz`, `.ndjson`) whose lines are
+    {"url", "path"} (path relative to the manifest) or {"url", "html"} for pages,
+    or {"url", "outlet", "title", "text", "published"} for extracted texts.
+A line is a text record when it has "text" and neither "html" nor "path"; `texts=True`
+makes every line one (and an error when it has no "text").
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawler.extract import NotArticle, decode_html, extract_article, extract_text_record
+from crawler.store import Store, now_iso
+
+HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz", ".xhtml")
+MANIFEST_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+
+
+class IngestError(ValueError):
+    """A user mistake in the inputs (unreadable manifest line, missing field)."""
+
+
+@dataclass
+class Record:
+    """One unit of work for a worker: a page (path or html) or an extracted text."""
+
+    kind: str  # "html" | "text"
+    url: str | None
+    outlet: str | None = None
+    path: str | None = None  # HTML file to read (in the worker, so bytes never cross processes)
+    html: str | None = None
+    title: str | None = None
+    text: str | None = None
+    published: str | None = None
+    source: str = ""  # where the record came from, for error messages: "file.jsonl:12"
+
+
+@dataclass
+class IngestStats:
+    """Counts for the closing summary; `skipped_by_reason` keys are NotArticle reasons."""
+
+    read: int = 0
+    stored: int = 0
+    skipped: int = 0
+    failed: int = 0
+    skipped_by_reason: Counter[str] = field(default_factory=Counter)
+    failed_by_reason: Counter[str] = field(default_factory=Counter)
+    outlets: Counter[str] = field(default_factory=Counter)
+    agencies: Counter[str] = field(default_factory=Counter)
+    elapsed: float = 0.0
+
+
+# -- inputs -------------------------------------------------------------------------
+
+
+def _open_text(path: Path) -> Any:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
+
+
+def _manifest_records(path: Path, *, texts: bool | None) -> Iterator[Record]:
+    base = path.parent
+    with _open_text(path) as f:
+        for n, line in enumerate(f, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            where = f"{path}:{n}"
+            try:
+                d = json.loads(line)
+            except ValueError as e:
+                raise IngestError(f"{where}: not a JSON object ({e.msg}); each line must be one record") from e
+            if not isinstance(d, dict):
+                raise IngestError(f"{where}: expected a JSON object per line")
+            is_text = texts if texts is not None else ("text" in d and "html" not in d and "path" not in d)
+            if is_text:
+                if not isinstance(d.get("text"), str):
+                    raise IngestError(f'{where}: a text record needs "text" (got keys {sorted(d)})')
+                yield Record("text", d.get("url"), d.get("outlet"), title=d.get("title"), text=d["text"],
+                             published=d.get("published"), source=where)
+            elif isinstance(d.get("html"), str):
+                yield Record("html", d.get("url"), d.get("outlet"), html=d["html"], source=where)
+            elif isinstance(d.get("path"), str):
+                p = Path(d["path"])
+                yield Record("html", d.get("url"), d.get("outlet"), path=str(p if p.is_absolute() else base / p),
+                             source=where)
+            else:
+                raise IngestError(
+                    f'{where}: a record needs "html", "path" or "text" (got keys {sorted(d)}); '
+                    "see `newsdedup ingest --help`"
+                )
+
+
+def iter_records(inputs: Iterable[str | Path], *, texts: bool | None = None) -> Iterator[Record]:
+    """Records from files, directories and manifests, in the order given."""
+    for item in inputs:
+        path = Path(item)
+        name = path.name.lower()
+        if path.is_dir():
+            for p in sorted(path.rglob("*")):
+                if p.is_file() and p.name.lower().endswith(HTML_SUFFIXES):
+                    yield Record("html", None, path=str(p), source=str(p))
+        elif not path.exists():
+            raise IngestError(f"{path}: no such file or directory")
+        elif name.endswith(MANIFEST_SUFFIXES) or texts:
+            yield from _manifest_records(path, texts=texts)
+        elif name.endswith(HTML_SUFFIXES):
+            yield Record("html", None, path=str(path), source=str(path))
+        else:
+            raise IngestError(
+                f"{path}: unknown input type; give .html/.htm files (optionally .gz), "
+                "directories of them, or .jsonl manifests"
+            )
+
+
+# -- the work (runs in worker processes) ---------------------------------------------
+
+
+def outlet_from_url(url: str) -> str:
+    """`https://www.spiegel.de/x` -> `spiegel.de`; the outlet id when none is given."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.") or "local"
+
+
+def _read_html(path: str) -> str:
+    data = Path(path).read_bytes()
+    if path.endswith(".gz"):
+        data = gzip.decompress(data)
+    return decode_html(data)
+
+
+def process(record: Record, outlet_override: str | None = None) -> dict[str, Any]:
+    """Extract one record: {"row": article row} or {"log": fetch_log row}. Never raises."""
+    url = record.url
+    try:
+        if record.kind == "text":
+            ex = extract_text_record(record.text or "", title=record.title, published=record.published)
+            if not url:
+                raise IngestError(f'{record.source}: a text record needs "url"')
+        else:
+            html = record.html if record.html is not None else _read_html(record.path or "")
+            ex = extract_article(html, url or "")
+            if not url:
+                # A bare file: the page's own canonical URL names it, else its path.
+                url = ex.canonical_url or Path(record.path or "page").resolve().as_uri()
+        outlet = outlet_override or record.outlet or outlet_from_url(url)
+        row = ex.to_row(url, outlet)
+        row["fetched"] = now_iso()
+        return {"row": row}
+    except NotArticle as e:
+        outcome, reason, detail = "skipped", e.reason, e.detail
+    except (OSError, IngestError) as e:
+        outcome, reason, detail = "failed", "read_error", str(e)
+    except Exception as e:  # noqa: BLE001 - one bad page must not end a long ingest
+        outcome, reason, detail = "failed", "extract_error", f"{type(e).__name__}: {e}"
+    url = url or (Path(record.path).resolve().as_uri() if record.path else record.source)
+    return {
+        "log": {
+            "run_id": None,
+            "time": now_iso(),
+            "outlet": outlet_override or record.outlet or outlet_from_url(url),
+            "url": url,
+            "kind": "article",
+            "status": None,
+            "outcome": outcome,
+            "reason": reason,
+            "detail": (detail or "")[:300],
+        }
+    }
+
+
+def _process_star(args: tuple[Record, str | None]) -> dict[str, Any]:
+    return process(*args)
+
+
+# -- the driver ----------------------------------------------------------------------------
+
+
+def ingest(
+    store: Store,
+    records: Iterable[Record],
+    *,
+    workers: int | None = None,
+    outlet: str | None = None,
+    batch_size: int = 200,
+    progress: Callable[[IngestStats], None] | None = None,
+) -> IngestStats:
+    """Extract `records` on `workers` processes and store them; returns the counts.
+
+    Order of results follows the input (imap), so a rerun writes the same rows.
+    """
+    workers = max(1, workers or os.cpu_count() or 1)
+    stats = IngestStats()
+    start = time.monotonic()
+    rows: list[dict[str, Any]] = []
+    logs: list[dict[str, Any]] = []
+    known_outlets = {r[0] for r in store.conn.execute("SELECT id FROM outlets")}
+
+    def flush() -> None:
+        if rows:
+            new = sorted({r["outlet"] for r in rows} - known_outlets)
+            if new:
+                store.upsert_outlets({"id": o, "name": o} for o in new)
+                known_outlets.update(new)
+            stats.stored += store.upsert_articles(rows, batch_size=batch_size)
+            rows.clear()
+        if logs:
+            store.log_fetches(logs)
+            logs.clear()
+
+    def consume(result: dict[str, Any]) -> None:
+        stats.read += 1
+        if "row" in result:
+            row = result["row"]
+            rows.append(row)
+            stats.outlets[row["outlet"]] += 1
+            stats.agencies.update(row.get("agencies") or [])
+        else:
+            log = result["log"]
+            logs.append(log)
+            if log["outcome"] == "skipped":
+                stats.skipped += 1
+                stats.skipped_by_reason[log["reason"]] += 1
+            else:
+                stats.failed += 1
+                stats.failed_by_reason[log["reason"]] += 1
+        if len(rows) + len(logs) >= batch_size:
+            flush()
+        if progress is not None:
+            stats.elapsed = time.monotonic() - start
+            progress(stats)
+
+    jobs = ((r, outlet) for r in records)
+    if workers == 1:
+        for job in jobs:
+            consume(_process_star(job))
+    else:
+        # spawn-safe "forkserver" is slower to start; fork is fine here: workers only
+        # run pure extraction and never touch the parent's SQLite connection.
+        ctx = get_context("fork") if hasattr(os, "fork") else get_context()
+        with ctx.Pool(workers) as pool:
+            for result in pool.imap(_process_star, jobs, chunksize=4):
+                consume(result)
+    flush()
+    stats.elapsed = time.monotonic() - start
+    return stats

@@ -1,0 +1,108 @@
+"""Downloader middlewares: Retry-After on 429/503, conditional GET for feeds and sitemaps."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class RetryAfterMiddleware:
+    """Honour `Retry-After` on 429 and 503, which Scrapy's RetryMiddleware ignores.
+
+    The request waits that long before it is retried, and the outlet's download slot is
+    held back for the same time, so the other queued requests of that outlet wait too.
+    A wait longer than NEWSDEDUP_RETRY_AFTER_MAX gives the request up (IgnoreRequest),
+    and after RETRY_TIMES waits the 429/503 response is passed on as an HTTP error.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.max_wait = crawler.settings.getfloat("NEWSDEDUP_RETRY_AFTER_MAX")
+        self.max_times = crawler.settings.getint("RETRY_TIMES")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RetryAfterMiddleware:
+        if not crawler.settings.getbool("RETRY_ENABLED"):
+            raise NotConfigured
+        return cls(crawler)
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if response.status not in (429, 503):
+            return response
+        header = response.headers.get("Retry-After")
+        wait = retry_after_seconds(header.decode("latin-1") if header else None)
+        if wait is None:
+            return response  # RetryMiddleware retries it at once, as usual
+        tries = request.meta.get("retry_after_times", 0)
+        if tries >= self.max_times:
+            return response
+        if wait > self.max_wait:
+            raise IgnoreRequest(
+                f"Retry-After {wait:.0f}s on {response.status} exceeds "
+                f"NEWSDEDUP_RETRY_AFTER_MAX={self.max_wait:.0f}s"
+            )
+        self._hold_slot(request, wait)
+        logger.info("%s answered %s, Retry-After %.1fs", request.url, response.status, wait)
+        await asyncio.sleep(wait)
+        retry = request.replace(dont_filter=True)
+        retry.meta["retry_after_times"] = tries + 1
+        return retry
+
+    def _hold_slot(self, request: Request, wait: float) -> None:
+        # The downloader waits `delay - (now - lastseen)` before a slot's next request;
+        # moving lastseen forward holds the whole slot for `wait` seconds.
+        downloader = getattr(self.crawler.engine, "downloader", None)
+        slot = getattr(downloader, "slots", {}).get(request.meta.get("download_slot"))
+        if slot is not None:
+            slot.lastseen = max(slot.lastseen, time.time() + wait - slot.delay)
+
+
+class ConditionalGetMiddleware:
+    """Send If-None-Match / If-Modified-Since for requests marked `meta["conditional"]`.
+
+    The validators come from the store's `http_cache` table (saved by the spider only
+    when a run finishes, so a killed run never makes the next one trust a 304).
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ConditionalGetMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        if not request.meta.get("conditional"):
+            return None
+        store = getattr(self.crawler.spider, "store", None)
+        if store is None:
+            return None
+        validators = store.validators(request.meta.get("listing_url", request.url))
+        if "etag" in validators:
+            request.headers.setdefault("If-None-Match", validators["etag"])
+        if "last_modified" in validators:
+            request.headers.setdefault("If-Modified-Since", validators["last_modified"])
+        return None

@@ -1,0 +1,89 @@
+"""Scrapy settings of the newsdedup crawl: every crawl setting has its home here.
+
+`newsdedup crawl`, `newsdedup demo` and `scrapy crawl outlets` all start from this
+module; the CLI overrides only what its options name (database, seeds, window) and,
+for the loopback demo, the delay.
+"""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "newsdedup"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- What to crawl and where to store it -------------------------------------------
+# The SQLite file, the outlet list and the crawl window; the CLI sets them from its options.
+NEWSDEDUP_DB = os.environ.get("NEWSDEDUP_DB", "news.db")
+NEWSDEDUP_SEEDS = os.environ.get("NEWSDEDUP_SEEDS", "seeds/outlets.toml")
+# Articles published earlier than this many hours ago (by feed/sitemap date) are not fetched.
+NEWSDEDUP_SINCE_HOURS = 48
+# At most this many new article URLs per outlet and run: a feed listing 10,000 URLs
+# or a sitemap of the whole archive must not turn one hourly run into a day-long one.
+NEWSDEDUP_MAX_ARTICLES_PER_OUTLET = 500
+# Child sitemaps followed per sitemap index (archives list hundreds of monthly files).
+NEWSDEDUP_MAX_CHILD_SITEMAPS = 20
+# Cluster new articles every this many stored articles (and once at the end of the run).
+NEWSDEDUP_DEDUP_EVERY = 200
+# Print per-outlet progress to stderr (the CLI turns it on when stderr is a terminal).
+NEWSDEDUP_PROGRESS = False
+
+# --- Politeness ---------------------------------------------------------------------
+# https://docs.scrapy.org/en/latest/topics/settings.html#robotstxt-obey
+ROBOTSTXT_OBEY = True
+# A descriptive User-Agent; set NEWSDEDUP_USER_AGENT to add your contact address.
+USER_AGENT = os.environ.get(
+    "NEWSDEDUP_USER_AGENT",
+    "newsdedup/0.1 (news research crawler; finds agency copy; obeys robots.txt)",
+)
+# Requests are grouped per outlet (the spider sets `download_slot`), so these limits hold
+# per outlet even when an outlet spreads over several hosts.
+# https://docs.scrapy.org/en/latest/topics/settings.html#concurrent-requests-per-domain
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+# https://docs.scrapy.org/en/latest/topics/autothrottle.html
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# Honour Retry-After on 429/503 (Scrapy's RetryMiddleware ignores it): wait that long,
+# up to this cap; a longer wait gives the request up as failed.
+NEWSDEDUP_RETRY_AFTER_MAX = 300
+
+# --- Limits -------------------------------------------------------------------------
+# https://docs.scrapy.org/en/latest/topics/settings.html#download-timeout
+DOWNLOAD_TIMEOUT = 30
+# A news page is well under 2 MiB; anything above 10 MiB is cut off and recorded as failed.
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
+REDIRECT_MAX_TIMES = 5
+# Consent cookies would follow us between outlets; articles don't need them.
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# --- Components ---------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # Retry-After must see the 429/503 before RetryMiddleware (550) retries it at once.
+    "crawler.middlewares.RetryAfterMiddleware": 540,
+    # Conditional GET headers are added late so nothing rewrites them.
+    "crawler.middlewares.ConditionalGetMiddleware": 580,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ExtractStorePipeline": 300,
+}
+EXTENSIONS = {
+    "crawler.progress.Progress": 500,
+}
+
+# --- Engine -------------------------------------------------------------------------
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+LOG_LEVEL = os.environ.get("NEWSDEDUP_LOG_LEVEL", "INFO")
+# Requests are deduplicated by the spider against the database; Scrapy's fingerprint
+# filter still drops repeats inside one run.
+DUPEFILTER_DEBUG = False

@@ -1,0 +1,389 @@
+"""Incremental indexing and clustering over the dedup tables.
+
+Each batch of new articles is one transaction: signatures and LSH rows are written,
+candidates verified into pairs, and then every derived fact whose inputs changed is
+recomputed, in dependency order (see `dedup.relations`):
+
+    pairs -> background0 -> container -> background -> copy edges -> clusters, links
+
+Each fact of an article depends only on its pairs and the pairs among its neighbors,
+so after a batch only the neighborhoods of changed articles are recomputed. The
+result is a function of the set of articles, whatever their order or batching.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dedup import relations as rel
+from dedup.params import Params
+from dedup.sketch import Doc, band_keys, make_doc, passage_signatures
+from dedup.store import DedupStore, blob_u32, u32_blob
+from dedup.verify import verify
+
+
+@dataclass
+class Summary:
+    indexed: int = 0
+    batches: int = 0
+    pairs_added: int = 0
+    pairs_dropped: int = 0
+    reclustered: int = 0
+    seconds: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "indexed": self.indexed, "batches": self.batches, "pairs_added": self.pairs_added,
+            "pairs_dropped": self.pairs_dropped, "reclustered": self.reclustered,
+            "seconds": round(self.seconds, 3), **self.counts,
+        }
+
+
+def _jlist(s: Iterable[int]) -> str:
+    return json.dumps(sorted(int(i) for i in s))
+
+
+def _credits(agencies: str | None) -> bool:
+    if not agencies:
+        return False
+    try:
+        return bool(json.loads(agencies))
+    except ValueError:
+        return False
+
+
+class LazyGraph:
+    """The part of the pair graph a batch needs, loaded from the store on demand."""
+
+    def __init__(self, store: DedupStore) -> None:
+        self.store = store
+        self.g = rel.Graph()
+        self.paired: set[str] = set()  # ids whose pairs are all loaded
+
+    def load_nodes(self, ids: Iterable[str]) -> None:
+        missing = [i for i in set(ids) if i not in self.g.nodes]
+        cols = "text_hash, passage_sizes, published, credits_agency, background0, is_container, background"
+        for row in self.store.signature_rows(missing, cols):
+            aid, th, sizes, pub, cred, b0, cont, bg = row
+            self.g.nodes[aid] = rel.Node(
+                aid, th, np.asarray(json.loads(sizes), dtype=np.int64), pub, bool(cred),
+                frozenset(json.loads(b0)), bool(cont), frozenset(json.loads(bg)),
+            )
+
+    def load_pairs(self, ids: Iterable[str]) -> None:
+        todo = [i for i in set(ids) if i not in self.paired]
+        if not todo:
+            return
+        ends: set[str] = set(todo)
+        for a, b, ah, bh in self.store.pairs_of(todo):
+            if self.g.pair(a, b) is None:
+                self.g.add_pair(rel.Pair(a, b, _hits(ah), _hits(bh)))
+            ends.update((a, b))
+        self.paired.update(todo)
+        self.load_nodes(ends)
+
+    def drop_pair(self, a: str, b: str) -> None:
+        self.g.adj.get(a, {}).pop(b, None)
+        self.g.adj.get(b, {}).pop(a, None)
+
+    def ball(self, ids: Iterable[str]) -> set[str]:
+        """ids and their neighbors, with the pairs of all of them (and among them) loaded."""
+        ids = set(ids)
+        self.load_pairs(ids)
+        out = set(ids)
+        for i in ids:
+            out.update(self.g.neighbors(i))
+        self.load_pairs(out)
+        for i in list(out):
+            self.load_pairs(self.g.neighbors(i))
+        return out
+
+
+def _hits(s: str) -> dict[int, int]:
+    return {int(k): int(v) for k, v in json.loads(s).items()}
+
+
+def _hits_json(h: dict[int, int]) -> str:
+    return json.dumps({str(k): v for k, v in sorted(h.items())})
+
+
+def _doc_from_row(aid: str, sizes: str, blob: bytes, text_hash: str) -> Doc:
+    sz = json.loads(sizes)
+    offsets = np.cumsum([0] + sz[:-1], dtype=np.int64) if sz else np.zeros(0, np.int64)
+    return Doc(aid, text_hash, u32_blob(blob), offsets)
+
+
+def index_batch(store: DedupStore, rows: list[tuple[str, str, str | None, str | None]], params: Params, summary: Summary) -> None:
+    """Index one batch of new articles and bring every derived table up to date."""
+    docs: dict[str, Doc] = {aid: make_doc(aid, text, params) for aid, text, _, _ in rows}
+    # Signatures and band keys of the whole batch in one vectorized pass.
+    order = [aid for aid, _, _, _ in rows]
+    sizes = [len(docs[a].shingles) for a in order]
+    base = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    everything = Doc(
+        "batch", "",
+        np.concatenate([docs[a].shingles for a in order]) if order else np.zeros(0, np.uint32),
+        np.concatenate([docs[a].offsets + b for a, b in zip(order, base, strict=True)]).astype(np.int64),
+    )
+    all_sigs = passage_signatures(everything, params)
+    all_keys_m = band_keys(all_sigs, params)
+    keys: dict[str, np.ndarray] = {}
+    sig_rows = []
+    first = 0
+    for aid, _, published, agencies in rows:
+        doc = docs[aid]
+        sigs = all_sigs[first : first + doc.n_passages]
+        keys[aid] = np.unique(all_keys_m[first : first + doc.n_passages])
+        first += doc.n_passages
+        sig_rows.append(
+            {
+                "article_id": aid, "text_hash": doc.text_hash, "passages": doc.n_passages,
+                "shingles": len(doc.shingles),
+                "passage_sizes": json.dumps([int(x) for x in doc.passage_sizes()]),
+                "shingle_hashes": blob_u32(doc.shingles), "signatures": blob_u32(sigs.ravel()),
+                "published": published, "credits_agency": int(_credits(agencies)),
+            }
+        )
+    docno = store.insert_signatures(sig_rows)
+    store.insert_buckets((int(k), docno[aid]) for aid, ks in keys.items() for k in ks)
+
+    # Candidates from buckets that are not hot; buckets that just turned hot take back
+    # the pairs they alone supported, so the pair set never depends on arrival order.
+    all_keys = sorted({int(k) for ks in keys.values() for k in ks})
+    members = store.bucket_members(all_keys)
+    new_nos = {docno[a] for a in docs}
+    crossing = [
+        k for k in all_keys
+        if len(members[k]) > params.max_bucket
+        and len(members[k]) - sum(1 for n in members[k] if n in new_nos) <= params.max_bucket
+    ]
+    cand_nos: dict[str, set[int]] = {}
+    for aid, ks in keys.items():
+        c: set[int] = set()
+        for k in ks:
+            m = members[int(k)]
+            if len(m) <= params.max_bucket:
+                c.update(m)
+        c.discard(docno[aid])
+        cand_nos[aid] = c
+    repair_nos = {n for k in crossing for n in members[k]} - new_nos
+    names = store.docnos_to_ids({n for c in cand_nos.values() for n in c} | repair_nos)
+
+    graph = LazyGraph(store)
+    changed: set[str] = set(docs)
+    repair_ids = [names[n] for n in sorted(repair_nos)]
+    if repair_ids:
+        graph.load_pairs(repair_ids)
+        for aid, blob, nper in store.signature_rows(repair_ids, "signatures, passages"):
+            sigs = u32_blob(blob).reshape(int(nper), params.num_perm) if nper else np.zeros((0, params.num_perm), np.uint32)
+            ks = [int(k) for k in np.unique(band_keys(sigs, params))]
+            mem = store.bucket_members(ks)
+            ok_nos = {n for k in ks if len(mem.get(k, [])) <= params.max_bucket for n in mem.get(k, [])}
+            ok = set(store.docnos_to_ids(ok_nos).values())
+            gone = [x for x in graph.g.neighbors(aid) if x not in ok]
+            for x in gone:
+                a, b = min(aid, x), max(aid, x)
+                store.delete_pairs([(a, b)])
+                graph.drop_pair(a, b)
+                changed.update((a, b))
+                summary.pairs_dropped += 1
+
+    # Verify candidate pairs of the new articles.
+    partner_ids = {names[n] for c in cand_nos.values() for n in c} - set(docs)
+    for aid, sizes, blob, th in store.signature_rows(partner_ids, "passage_sizes, shingle_hashes, text_hash"):
+        docs[aid] = _doc_from_row(aid, sizes, blob, th)
+    sets = {aid: np.unique(d.shingles) for aid, d in docs.items()}
+    todo = sorted({(min(a, names[n]), max(a, names[n])) for a, c in cand_nos.items() for n in c})
+    new_pairs = []
+    for a, b in todo:
+        da, db = docs[a], docs[b]
+        if len(da.shingles) and da.text_hash == db.text_hash:
+            continue  # exact duplicates are joined by text_hash, not by a pair row
+        p = verify(da, db, params, sets)
+        if p is None:
+            continue
+        sa = sum(p.a_hits.values()) / max(1, len(da.shingles))
+        sb = sum(p.b_hits.values()) / max(1, len(db.shingles))
+        new_pairs.append((a, b, round(sa, 4), round(sb, 4), _hits_json(p.a_hits), _hits_json(p.b_hits)))
+        changed.update((a, b))
+    store.upsert_pairs(new_pairs)
+    summary.pairs_added += len(new_pairs)
+
+    _recompute(store, graph, changed, params, summary)
+
+
+def _recompute(store: DedupStore, graph: LazyGraph, changed: set[str], params: Params, summary: Summary) -> None:
+    g = graph.g
+    touched: set[str] = set()
+
+    def refresh(ids: set[str], attr: str, fn: Any) -> set[str]:
+        diff = set()
+        for i in sorted(ids):
+            value = fn(i)
+            if getattr(g.nodes[i], attr) != value:
+                setattr(g.nodes[i], attr, value)
+                diff.add(i)
+            touched.add(i)
+        return diff
+
+    graph.load_nodes(changed)
+    s1 = graph.ball(changed)
+    b0 = refresh(s1, "background0", lambda i: rel.background_passages(g, i, params, skip_containers=False))
+    s2 = graph.ball(changed | b0)
+    cont = refresh(s2, "container", lambda i: rel.container_flag(g, i, params))
+    s3 = graph.ball(changed | cont)
+    bg = refresh(s3, "background", lambda i: rel.background_passages(g, i, params, skip_containers=True))
+    store.save_flags(
+        (i, _jlist(g.nodes[i].background0), int(g.nodes[i].container), _jlist(g.nodes[i].background))
+        for i in sorted(touched)
+    )
+
+    # Region to recluster: edge-affected articles, their old clusters, closed under
+    # copy edges and exact duplicates.
+    region: set[str] = set()
+    frontier = changed | cont | bg
+    while frontier:
+        region |= frontier
+        nxt = store.members_of_clusters_of(frontier)
+        graph.load_pairs(frontier)
+        for i in frontier:
+            for x, p in g.neighbors(i).items():
+                if rel.is_copy_edge(g, p, params):
+                    nxt.add(x)
+        hashes = {g.nodes[i].text_hash for i in frontier if g.nodes[i].has_text}
+        nxt.update(a for a, _ in store.same_text(hashes))
+        graph.load_nodes(nxt)
+        frontier = nxt - region
+    graph.load_pairs(region)
+
+    edges = [
+        (p.a, p.b)
+        for i in region
+        for x, p in g.neighbors(i).items()
+        if x in region and p.a == i and rel.is_copy_edge(g, p, params)
+    ]
+    by_hash: dict[str, list[str]] = {}
+    for i in region:
+        if g.nodes[i].has_text:
+            by_hash.setdefault(g.nodes[i].text_hash, []).append(i)
+    for same in by_hash.values():
+        same.sort()
+        edges.extend((same[0], x) for x in same[1:])
+    comps = rel.components(region, edges)
+
+    need_text = [i for c in comps if len(c) > 1 for i in c]
+    sets: dict[str, np.ndarray] = {}
+    for aid, blob in store.signature_rows(need_text, "shingle_hashes"):
+        sets[aid] = np.unique(u32_blob(blob))
+    member_rows = []
+    cluster_rows = []
+    cluster_of: dict[str, str] = {}
+    for comp in comps:
+        rep = rel.representative(g.nodes[i] for i in comp)
+        cid = rep.id
+        first_of_hash: dict[str, str] = {}
+        for i in comp:
+            if g.nodes[i].has_text:
+                first_of_hash.setdefault(g.nodes[i].text_hash, i)
+        dups = 0
+        for i in comp:
+            cluster_of[i] = cid
+            node = g.nodes[i]
+            twin = first_of_hash.get(node.text_hash) if node.has_text else None
+            dup_of = twin if twin is not None and twin != i else None
+            if dup_of is None and node.has_text and twin == i:
+                # The smallest id of an exact-duplicate group points at nothing, its twins at it.
+                dup_of = None
+            dups += dup_of is not None
+            share, sim = _member_stats(i, rep.id, comp, sets)
+            member_rows.append((i, cid, int(i == rep.id), share, sim, dup_of, int(node.container)))
+        cluster_rows.append((cid, rep.id, len(comp), dups))
+    store.replace_clusters(region, member_rows, cluster_rows)
+    summary.reclustered += len(region)
+
+    # Containment links touching the region.
+    outside = {x for i in region for x in g.neighbors(i)} - region
+    cluster_of.update(store.cluster_of(outside))
+    links = []
+    for i in sorted(region):
+        for x, p in sorted(g.neighbors(i).items()):
+            for d, m in ((i, x), (x, i)):
+                if cluster_of.get(d) == cluster_of.get(m) or m not in cluster_of:
+                    continue
+                nm, nd = g.nodes[m], g.nodes[d]
+                c_m = rel.containment(nm, p.hits(m), nm.background)
+                c_d = rel.containment(nd, p.hits(d), nd.background)
+                if c_m >= params.contain_threshold and (c_m > c_d or nd.container):
+                    links.append((d, m, cluster_of[m], round(c_m, 4)))
+    store.replace_contains(region, sorted(set(links)))
+    store.refresh_container_counts({cluster_of[i] for i in region} | {r[2] for r in links})
+
+
+def _member_stats(i: str, rep: str, comp: list[str], sets: dict[str, np.ndarray]) -> tuple[float, float]:
+    """(share of i's shingles found in the rest of its cluster, Jaccard with the representative)."""
+    if len(comp) == 1:
+        return 0.0, 1.0
+    mine = sets.get(i)
+    if mine is None or not len(mine):
+        return 0.0, 1.0 if i == rep else 0.0
+    others = np.unique(np.concatenate([sets[x] for x in comp if x != i and x in sets] or [np.zeros(0, np.uint32)]))
+    share = float(np.isin(mine, others, assume_unique=True).mean())
+    r = sets.get(rep)
+    if r is None or not len(r):
+        return round(share, 4), 0.0
+    inter = int(np.isin(mine, r, assume_unique=True).sum())
+    sim = inter / (len(mine) + len(r) - inter)
+    return round(share, 4), round(sim, 4)
+
+
+def update(conn: sqlite3.Connection, *, batch_size: int = 2000, **kwargs: Any) -> dict[str, Any]:
+    """Index and cluster every article not indexed yet; see `dedup.update`."""
+    params = Params.from_kwargs(kwargs)
+    store = DedupStore(conn)
+    started = time.perf_counter()
+    summary = Summary()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        store.ensure_schema()
+        store.check_params(params)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    while True:
+        rows = store.pending_articles(batch_size)
+        if not rows:
+            break
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            index_batch(store, rows, params, summary)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        summary.indexed += len(rows)
+        summary.batches += 1
+    summary.seconds = time.perf_counter() - started
+    summary.counts = store.counts()
+    return summary.as_dict()
+
+
+def rebuild(conn: sqlite3.Connection, *, batch_size: int = 2000, **kwargs: Any) -> dict[str, Any]:
+    """Drop the dedup tables and index every article again."""
+    Params.from_kwargs(kwargs)  # fail on bad parameters before dropping anything
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        DedupStore(conn).drop()
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return update(conn, batch_size=batch_size, **kwargs)

@@ -1,0 +1,96 @@
+"""Text normalization: from a page's plain text to the passages that carry its copy.
+
+Outlets wrap agency text in furniture (photo credits, teasers, "Zur Startseite",
+subscription prompts) and sign it with credit lines ("(dpa)", "© ... / AFP").
+None of that is evidence that two pages copy each other, so it is removed here
+before anything is shingled.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Agencies whose credit tags ("(dpa)", "(dpa, AFP, Reuters)", "Berlin (dpa) -") are
+# signatures, not content: two stories both signed "(dpa)" share nothing.
+AGENCIES = (
+    "dpa", "afp", "reuters", "rtr", "ap", "epd", "kna", "sid", "dts", "apa", "sda",
+    "ddp", "kap", "bang", "ots", "dpa-afx", "afx", "awp", "idea", "ips",
+)
+_AGENCY = "|".join(sorted((re.escape(a) for a in AGENCIES), key=len, reverse=True))
+# "(dpa)", "(dpa, afp)", "(afp/dpa)", "(dpa/lby)": a parenthesis holding only credits.
+CREDIT_TAG = re.compile(rf"\(\s*(?:{_AGENCY})(?:\s*[,/;&]\s*(?:{_AGENCY}|[a-z]{{2,4}}))*\s*\)")
+# Lines that are credits or furniture, whatever their length.
+CREDIT_LINE = re.compile(
+    r"^(?:foto|fotos|titelfoto|bild|bilder|copyright|quelle|quellen|grafik|video|"
+    r"mitarbeit|autor|autorin|von)\s*:|©|\(c\)\s|^alle rechte vorbehalten",
+)
+# Teasers cut short: "... und […] (02)", "... weiter …".
+TRUNCATED = re.compile(r"(?:\[…\]|\[\.\.\.\]|…|\.\.\.)\s*(?:\(\d+\))?\s*$")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+WORD = re.compile(r"\w+")
+
+# Typographic variants that outlets swap freely for one another.
+_TRANSLATE = str.maketrans(
+    {
+        "„": '"', "“": '"', "”": '"', "«": '"', "»": '"', "‟": '"', "″": '"',
+        "‚": "'", "‘": "'", "’": "'", "‹": "'", "›": "'", "`": "'", "´": "'",
+        "–": "-", "—": "-", "‑": "-", "‒": "-", "―": "-", "−": "-",
+        "\u00ad": None,  # soft hyphen
+        "\u200b": None,  # zero-width space
+    }
+)
+
+
+def clean_line(line: str) -> str:
+    """Unicode-normalize, unify quotes and dashes, lower-case, drop credit tags."""
+    line = unicodedata.normalize("NFKC", line).translate(_TRANSLATE).lower().strip()
+    return CREDIT_TAG.sub(" ", line)
+
+
+def passages(text: str, *, min_words: int = 8, max_words: int = 120) -> list[list[str]]:
+    """The passages (paragraphs or sentence chunks) of `text` as lists of words.
+
+    Lines shorter than `min_words` (headlines, captions, teasers, bylines), credit
+    lines and truncated teasers are dropped; repeated lines (a caption printed twice)
+    are kept once.
+    """
+    out: list[list[str]] = []
+    seen: set[tuple[str, ...]] = set()
+    for raw in (text or "").splitlines():
+        line = clean_line(raw)
+        if not line or CREDIT_LINE.search(line) or TRUNCATED.search(line):
+            continue
+        words = WORD.findall(line)
+        if len(words) < min_words:
+            continue
+        for chunk in _chunks(line, words, max_words):
+            key = tuple(chunk)
+            if len(chunk) >= min_words and key not in seen:
+                seen.add(key)
+                out.append(chunk)
+    return out
+
+
+def _chunks(line: str, words: list[str], max_words: int) -> list[list[str]]:
+    """Cut an over-long line at sentence ends into chunks of about max_words / 2.
+
+    Sentence ends survive edits better than fixed word windows, so two copies of
+    one long block are cut in mostly the same places.
+    """
+    if len(words) <= max_words:
+        return [words]
+    target = max(1, max_words // 2)
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    for sentence in SENTENCE_END.split(line):
+        current.extend(WORD.findall(sentence))
+        if len(current) >= target:
+            chunks.append(current)
+            current = []
+    if current:
+        if chunks and len(current) < target // 2:
+            chunks[-1].extend(current)
+        else:
+            chunks.append(current)
+    return chunks

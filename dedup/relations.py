@@ -1,0 +1,269 @@
+"""From verified pairs to copies, containers and clusters: pure functions, no I/O.
+
+Vocabulary. A *pair* is two articles whose passages met in the LSH index and that
+share text, with per-passage counts of shared shingles on both sides. C(x|d) is the
+*containment* of x in d: the share of x's shingles found in d.
+
+The rules, in the order they are applied:
+
+1. *Copy* (unweighted): min(C(a|b), C(b|a)) >= copy_threshold. Both articles are
+   mostly made of the same text, whatever their lengths.
+2. *Container*: an article that holds a substantial part of others without being
+   their copy. Either it has no copy but holds >= contain_threshold of some article
+   (a ticker quoting one story's lead), or its copies fall into two or more groups
+   that match disjoint passages of it and are unrelated to each other (a ticker or
+   round-up quoting several stories). A container is linked to the clusters it
+   quotes but never joins them, so it cannot chain them.
+3. *Background*: a passage found in articles of `background_groups` or more groups
+   of copies (containers left out) is standard background, an agency's boilerplate
+   paragraph appended to many stories; it is left out of both sides' shingle counts.
+4. *Copy edge* (final): rule 1 again, with background passages left out; only
+   between non-containers. Exact duplicates (same normalized text) are always joined.
+5. *Clusters* are the connected components of copy edges. Everything here is a
+   function of the set of articles and pairs, never of their order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from dedup.params import Params
+
+
+@dataclass
+class Node:
+    """What the clustering needs to know about one article."""
+
+    id: str
+    text_hash: str
+    sizes: tuple[int, ...]  # shingles per passage
+    published: str | None = None
+    credits_agency: bool = False  # the article names an agency in `articles.agencies`
+    # Filled in this order by the engine: background0 (all holders counted), container
+    # (judged without background0 passages), background (containers not counted).
+    background0: frozenset[int] = frozenset()
+    container: bool = False
+    background: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.sizes = tuple(int(x) for x in self.sizes)
+        self.total = sum(self.sizes)
+        self.has_text = self.total > 0
+
+
+@dataclass
+class Pair:
+    """Shared shingles of two articles, per passage of each side (a < b)."""
+
+    a: str
+    b: str
+    a_hits: dict[int, int]  # passage index of a -> its shingles found in b
+    b_hits: dict[int, int]
+    raw: dict[str, float] = field(default_factory=dict)  # cache: side -> C(side|other)
+
+    def hits(self, side: str) -> dict[int, int]:
+        return self.a_hits if side == self.a else self.b_hits
+
+    def raw_containment(self, node: Node) -> float:
+        """C(node|other) with nothing left out, computed once."""
+        c = self.raw.get(node.id)
+        if c is None:
+            c = self.raw[node.id] = containment(node, self.hits(node.id))
+        return c
+
+
+@dataclass
+class Graph:
+    nodes: dict[str, Node] = field(default_factory=dict)
+    adj: dict[str, dict[str, Pair]] = field(default_factory=dict)
+
+    def add_pair(self, pair: Pair) -> None:
+        self.adj.setdefault(pair.a, {})[pair.b] = pair
+        self.adj.setdefault(pair.b, {})[pair.a] = pair
+
+    def neighbors(self, d: str) -> dict[str, Pair]:
+        return self.adj.get(d, {})
+
+    def pair(self, x: str, y: str) -> Pair | None:
+        return self.adj.get(x, {}).get(y)
+
+
+def containment(node: Node, hits: dict[int, int], skip: frozenset[int] | set[int] = frozenset()) -> float:
+    """Share of `node`'s shingles (passages in `skip` left out) that `hits` found elsewhere."""
+    if not skip:
+        return sum(hits.values()) / node.total if node.total else 0.0
+    total = node.total - sum(node.sizes[i] for i in skip)
+    if total <= 0:
+        return 0.0
+    return sum(c for i, c in hits.items() if i not in skip) / total
+
+
+def matched_passages(node: Node, hits: dict[int, int], params: Params) -> set[int]:
+    return {i for i, c in hits.items() if c >= params.passage_match * node.sizes[i]}
+
+
+def is_copy0(g: Graph, x: str, y: str, params: Params) -> bool:
+    """Rule 1: copies by raw containment (or exact duplicates)."""
+    nx, ny = g.nodes[x], g.nodes[y]
+    if nx.has_text and nx.text_hash == ny.text_hash:
+        return True
+    p = g.pair(x, y)
+    if p is None:
+        return False
+    return min(p.raw_containment(nx), p.raw_containment(ny)) >= params.copy_threshold
+
+
+def container_flag(g: Graph, d: str, params: Params) -> bool:
+    """Rule 2, from d's pairs and the pairs among its neighbors.
+
+    d's *quoted* neighbors are its copies and the articles it holds (C(x|d) >=
+    contain_threshold). They are grouped: two are one group when they match a
+    common passage of d or are related to each other. d is a container when the
+    groups are two or more (it strings unrelated stories together), or when it has
+    no copy but holds some article (a ticker quoting one known story). Holding an
+    article only by its background paragraphs does not count.
+    """
+    node = g.nodes[d]
+    quoted: list[str] = []
+    has_copy = held = False
+    for x, p in sorted(g.neighbors(d).items()):
+        nx = g.nodes[x]
+        if nx.has_text and nx.text_hash == node.text_hash:
+            continue  # an exact duplicate says nothing about d's structure
+        c_x = p.raw_containment(nx)
+        c_d = p.raw_containment(node)
+        if min(c_x, c_d) >= params.copy_threshold:
+            has_copy = True
+            quoted.append(x)
+        elif (
+            c_x >= params.contain_threshold
+            and c_x > c_d
+            # Holding x only by its background paragraph is not quoting x.
+            and containment(nx, p.hits(x), nx.background0) >= params.contain_threshold
+        ):
+            quoted.append(x)
+            held = True
+    if not quoted:
+        return False
+    parent = {x: x for x in quoted}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    spans = {x: matched_passages(node, g.neighbors(d)[x].hits(d), params) for x in quoted}
+    for i, x in enumerate(quoted):
+        for y in quoted[i + 1 :]:
+            related = bool(spans[x] & spans[y])
+            if not related:
+                p = g.pair(x, y)
+                if p is not None:
+                    nx, ny = g.nodes[x], g.nodes[y]
+                    related = max(
+                        p.raw_containment(nx), p.raw_containment(ny)
+                    ) >= params.contain_threshold or (
+                        nx.has_text and nx.text_hash == ny.text_hash
+                    )
+            if related:
+                parent[find(x)] = find(y)
+    if len({find(x) for x in quoted}) >= 2:
+        return True
+    return not has_copy and held
+
+
+def background_passages(
+    g: Graph, d: str, params: Params, *, skip_containers: bool
+) -> frozenset[int]:
+    """Rule 3: d's passages that recur in too many unrelated groups of articles.
+
+    First computed counting every holder (`skip_containers=False`, to judge
+    containers without background), then again leaving containers out: a ticker
+    quoting a story's lead must not turn that lead into background.
+    """
+    node = g.nodes[d]
+    holders: dict[int, list[str]] = {}
+    for x, p in g.neighbors(d).items():
+        if skip_containers and g.nodes[x].container:
+            continue
+        for i in matched_passages(node, p.hits(d), params):
+            holders.setdefault(i, []).append(x)
+    out = set()
+    for i, xs in holders.items():
+        if len(xs) + 1 < params.background_groups:
+            continue
+        members = sorted([d, *xs])
+        groups: list[list[str]] = []
+        for x in members:
+            for grp in groups:
+                if any(is_copy0(g, x, y, params) for y in grp):
+                    grp.append(x)
+                    break
+            else:
+                groups.append([x])
+        if len(groups) >= params.background_groups:
+            out.add(i)
+    return frozenset(out)
+
+
+def weighted_containments(g: Graph, p: Pair) -> tuple[float, float]:
+    """(C(a|b), C(b|a)) with each side's background passages left out."""
+    na, nb = g.nodes[p.a], g.nodes[p.b]
+    return containment(na, p.a_hits, na.background), containment(nb, p.b_hits, nb.background)
+
+
+def is_copy_edge(g: Graph, p: Pair, params: Params) -> bool:
+    """Rule 4."""
+    na, nb = g.nodes[p.a], g.nodes[p.b]
+    if na.has_text and na.text_hash == nb.text_hash:
+        return True
+    if na.container or nb.container:
+        return False
+    return min(weighted_containments(g, p)) >= params.copy_threshold
+
+
+def _published_key(value: str | None) -> tuple[int, float]:
+    if not value:
+        return (1, 0.0)
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        return (1, 0.0)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return (0, dt.timestamp())
+
+
+def representative(members: Iterable[Node]) -> Node:
+    """The cluster's representative: the earliest published copy.
+
+    Among copies published at the same time (or all undated) one that credits an
+    agency is preferred, as it is closest to the wire; ties end on the article id,
+    so the choice never depends on arrival order.
+    """
+    return min(members, key=lambda n: (_published_key(n.published), not n.credits_agency, n.id))
+
+
+def components(ids: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[list[str]]:
+    """Connected components, each sorted, listed in order of their smallest id."""
+    parent = {i: i for i in ids}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[str, list[str]] = {}
+    for i in parent:
+        groups.setdefault(find(i), []).append(i)
+    return sorted((sorted(v) for v in groups.values()), key=lambda v: v[0])

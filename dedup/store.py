@@ -1,0 +1,387 @@
+"""The dedup tables: the only module of `dedup/` that touches SQLite.
+
+Schema (browse it in Datasette; ids are `articles.id`):
+
+`dedup_params` (name, value)
+    The parameters the index was built with, one row each (see `dedup.params.Params`).
+    `dedup.update` refuses to mix: rebuild with `newsdedup dedup --rebuild`.
+`dedup_signatures` (docno, article_id, text_hash, passages, shingles, passage_sizes,
+    shingle_hashes, signatures, background0, is_container, background, indexed)
+    One row per indexed article: the xxh64 of its normalized text (equal = exact
+    duplicate), its passage sizes in shingles (JSON), the shingle hashes (uint32 LE
+    blob) and per-passage MinHash values (uint32 LE blob, passages x num_perm,
+    datasketch affine32 scheme), and the derived flags: background passages (JSON
+    passage indexes) and whether it is a container.
+`dedup_lsh` (bucket, docno)
+    The persisted LSH index: one row per (band key, article) over all its passages.
+`dedup_pairs` (a, b, a_share, b_share, a_hits, b_hits)
+    Verified candidate pairs (a < b): the share of each side's shingles found in the
+    other, and per passage (JSON {passage: shingles found}).
+`clusters` (cluster_id, representative, size, exact_duplicates, containers)
+    One row per cluster (singletons included). The id is the representative's
+    article id: the earliest published member, preferring one that credits an agency.
+`cluster_members` (article_id, cluster_id, is_representative, share, similarity,
+    exact_duplicate_of, is_container)
+    share: part of the member's text shared with the rest of its cluster;
+    similarity: Jaccard of its shingles with the representative's; exact_duplicate_of:
+    smallest id with the same normalized text, NULL when none.
+`dedup_contains` (container_id, member_id, cluster_id, share)
+    An article (ticker, round-up) holding `share` of another article's shingles
+    without being its copy.
+`cluster_containers` (view: container_id, cluster_id, share, members)
+    The same per cluster, with the largest share.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from dedup.params import Params
+
+TABLES = (
+    "dedup_params", "dedup_signatures", "dedup_lsh", "dedup_pairs",
+    "clusters", "cluster_members", "dedup_contains",
+)
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS dedup_params (name TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS dedup_signatures (
+    docno INTEGER PRIMARY KEY,
+    article_id TEXT NOT NULL UNIQUE,
+    text_hash TEXT NOT NULL,
+    passages INTEGER NOT NULL,
+    shingles INTEGER NOT NULL,
+    passage_sizes TEXT NOT NULL,
+    shingle_hashes BLOB NOT NULL,
+    signatures BLOB NOT NULL,
+    published TEXT,
+    credits_agency INTEGER NOT NULL DEFAULT 0,
+    background0 TEXT NOT NULL DEFAULT '[]',
+    is_container INTEGER NOT NULL DEFAULT 0,
+    background TEXT NOT NULL DEFAULT '[]',
+    indexed TEXT
+);
+CREATE INDEX IF NOT EXISTS dedup_signatures_text_hash ON dedup_signatures(text_hash);
+CREATE TABLE IF NOT EXISTS dedup_lsh (
+    bucket INTEGER NOT NULL,
+    docno INTEGER NOT NULL,
+    PRIMARY KEY (bucket, docno)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dedup_pairs (
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    a_share REAL NOT NULL,
+    b_share REAL NOT NULL,
+    a_hits TEXT NOT NULL,
+    b_hits TEXT NOT NULL,
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dedup_pairs_b ON dedup_pairs(b);
+CREATE TABLE IF NOT EXISTS clusters (
+    cluster_id TEXT PRIMARY KEY,
+    representative TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    exact_duplicates INTEGER NOT NULL,
+    containers INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS cluster_members (
+    article_id TEXT PRIMARY KEY,
+    cluster_id TEXT NOT NULL,
+    is_representative INTEGER NOT NULL,
+    share REAL,
+    similarity REAL,
+    exact_duplicate_of TEXT,
+    is_container INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cluster_members_cluster ON cluster_members(cluster_id);
+CREATE TABLE IF NOT EXISTS dedup_contains (
+    container_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    cluster_id TEXT NOT NULL,
+    share REAL NOT NULL,
+    PRIMARY KEY (container_id, member_id)
+);
+CREATE INDEX IF NOT EXISTS dedup_contains_member ON dedup_contains(member_id);
+CREATE INDEX IF NOT EXISTS dedup_contains_cluster ON dedup_contains(cluster_id);
+CREATE VIEW IF NOT EXISTS cluster_containers AS
+    SELECT container_id, cluster_id, MAX(share) AS share, COUNT(*) AS members
+    FROM dedup_contains GROUP BY container_id, cluster_id;
+"""
+_CHUNK = 500  # ids per IN (...) query, below SQLite's variable limit
+
+
+class ParamsMismatch(Exception):
+    """The database was indexed with other dedup parameters."""
+
+
+def _chunks(items: Sequence[Any], n: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+class DedupStore:
+    """Reads and writes the dedup tables on an autocommit connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    # -- schema and params ----------------------------------------------------------
+
+    def ensure_schema(self) -> None:
+        # One statement at a time: executescript() would commit the caller's transaction.
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                self.conn.execute(statement)
+
+    def drop(self) -> None:
+        self.conn.execute("DROP VIEW IF EXISTS cluster_containers")
+        for t in TABLES:
+            self.conn.execute(f"DROP TABLE IF EXISTS {t}")
+
+    def stored_params(self) -> dict[str, Any]:
+        rows = self.conn.execute("SELECT name, value FROM dedup_params").fetchall()
+        return {name: json.loads(value) for name, value in rows}
+
+    def check_params(self, params: Params) -> None:
+        """Record params in an empty index; refuse other params in a built one."""
+        wanted = json.loads(params.to_json())
+        stored = self.stored_params()
+        if not stored:
+            self.conn.executemany(
+                "INSERT INTO dedup_params (name, value) VALUES (?, ?)",
+                [(k, json.dumps(v)) for k, v in sorted(wanted.items())],
+            )
+            return
+        diff = {k: (stored.get(k), v) for k, v in wanted.items() if stored.get(k) != v}
+        if diff:
+            shown = ", ".join(f"{k}: db has {a!r}, asked {b!r}" for k, (a, b) in sorted(diff.items()))
+            raise ParamsMismatch(
+                f"this database was deduplicated with other parameters ({shown}); "
+                "rebuild with `newsdedup dedup --rebuild` (and the new options) "
+                "or run with the recorded parameters"
+            )
+
+    # -- articles -------------------------------------------------------------------
+
+    def pending_articles(self, limit: int) -> list[tuple[str, str, str | None, str | None]]:
+        """Articles not indexed yet, in id order: (id, text, published, agencies)."""
+        return self.conn.execute(
+            "SELECT a.id, COALESCE(a.text, ''), a.published, a.agencies FROM articles a "
+            "LEFT JOIN dedup_signatures s ON s.article_id = a.id "
+            "WHERE s.article_id IS NULL ORDER BY a.id LIMIT ?",
+            [limit],
+        ).fetchall()
+
+    def count_pending(self) -> int:
+        return int(
+            self.conn.execute(
+                "SELECT COUNT(*) FROM articles a LEFT JOIN dedup_signatures s "
+                "ON s.article_id = a.id WHERE s.article_id IS NULL"
+            ).fetchone()[0]
+        )
+
+    # -- signatures and LSH -----------------------------------------------------------
+
+    def insert_signatures(self, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
+        """Insert signature rows; returns article_id -> docno."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        ids: dict[str, int] = {}
+        for r in rows:
+            cur = self.conn.execute(
+                "INSERT INTO dedup_signatures (article_id, text_hash, passages, shingles, "
+                "passage_sizes, shingle_hashes, signatures, published, credits_agency, indexed) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
+                    r["article_id"], r["text_hash"], r["passages"], r["shingles"],
+                    r["passage_sizes"], r["shingle_hashes"], r["signatures"],
+                    r["published"], r["credits_agency"], now,
+                ],
+            )
+            ids[r["article_id"]] = int(cur.lastrowid or 0)
+        return ids
+
+    def insert_buckets(self, rows: Iterable[tuple[int, int]]) -> None:
+        self.conn.executemany("INSERT OR IGNORE INTO dedup_lsh (bucket, docno) VALUES (?, ?)", rows)
+
+    def bucket_members(self, buckets: Sequence[int]) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
+        for chunk in _chunks(list(buckets)):
+            q = f"SELECT bucket, docno FROM dedup_lsh WHERE bucket IN ({_marks(len(chunk))})"
+            for bucket, docno in self.conn.execute(q, list(chunk)):
+                out.setdefault(bucket, []).append(docno)
+        return out
+
+    def docnos_to_ids(self, docnos: Iterable[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for chunk in _chunks(sorted(set(docnos))):
+            q = f"SELECT docno, article_id FROM dedup_signatures WHERE docno IN ({_marks(len(chunk))})"
+            out.update(self.conn.execute(q, list(chunk)).fetchall())
+        return out
+
+    def signature_rows(self, ids: Iterable[str], columns: str) -> Iterator[tuple[Any, ...]]:
+        for chunk in _chunks(sorted(set(ids))):
+            q = f"SELECT article_id, {columns} FROM dedup_signatures WHERE article_id IN ({_marks(len(chunk))})"
+            yield from self.conn.execute(q, list(chunk))
+
+    def same_text(self, text_hashes: Iterable[str]) -> list[tuple[str, str]]:
+        """(article_id, text_hash) of every article with one of these normalized texts."""
+        out: list[tuple[str, str]] = []
+        for chunk in _chunks(sorted(set(text_hashes))):
+            q = f"SELECT article_id, text_hash FROM dedup_signatures WHERE text_hash IN ({_marks(len(chunk))})"
+            out.extend(self.conn.execute(q, list(chunk)).fetchall())
+        return out
+
+    def save_flags(self, rows: Iterable[tuple[str, str, int, str]]) -> None:
+        """(background0 JSON, is_container, background JSON) per article id."""
+        self.conn.executemany(
+            "UPDATE dedup_signatures SET background0 = ?, is_container = ?, background = ? "
+            "WHERE article_id = ?",
+            [(b0, c, b, i) for i, b0, c, b in rows],
+        )
+
+    # -- pairs ----------------------------------------------------------------------
+
+    def upsert_pairs(self, rows: Iterable[tuple[str, str, float, float, str, str]]) -> None:
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO dedup_pairs (a, b, a_share, b_share, a_hits, b_hits) "
+            "VALUES (?,?,?,?,?,?)",
+            rows,
+        )
+
+    def delete_pairs(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self.conn.executemany("DELETE FROM dedup_pairs WHERE a = ? AND b = ?", pairs)
+
+    def pairs_of(self, ids: Iterable[str]) -> list[tuple[str, str, str, str]]:
+        """Every stored pair with an end in `ids`: (a, b, a_hits, b_hits)."""
+        seen: dict[tuple[str, str], tuple[str, str, str, str]] = {}
+        ids = sorted(set(ids))
+        for chunk in _chunks(ids):
+            marks = _marks(len(chunk))
+            for col in ("a", "b"):
+                q = f"SELECT a, b, a_hits, b_hits FROM dedup_pairs WHERE {col} IN ({marks})"
+                for row in self.conn.execute(q, list(chunk)):
+                    seen[(row[0], row[1])] = row
+        return list(seen.values())
+
+    # -- clusters ---------------------------------------------------------------------
+
+    def members_of_clusters_of(self, ids: Iterable[str]) -> set[str]:
+        out: set[str] = set()
+        for chunk in _chunks(sorted(set(ids))):
+            q = (
+                "SELECT m2.article_id FROM cluster_members m1 JOIN cluster_members m2 "
+                f"ON m1.cluster_id = m2.cluster_id WHERE m1.article_id IN ({_marks(len(chunk))})"
+            )
+            out.update(r[0] for r in self.conn.execute(q, list(chunk)))
+        return out
+
+    def cluster_of(self, ids: Iterable[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(ids))):
+            q = f"SELECT article_id, cluster_id FROM cluster_members WHERE article_id IN ({_marks(len(chunk))})"
+            out.update(self.conn.execute(q, list(chunk)).fetchall())
+        return out
+
+    def replace_clusters(
+        self,
+        article_ids: Iterable[str],
+        members: list[tuple[str, str, int, float | None, float | None, str | None, int]],
+        clusters: list[tuple[str, str, int, int]],
+    ) -> None:
+        """Drop the cluster rows of `article_ids` (and their now empty clusters), write new ones."""
+        ids = sorted(set(article_ids))
+        old: set[str] = set()
+        for chunk in _chunks(ids):
+            marks = _marks(len(chunk))
+            old.update(
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT DISTINCT cluster_id FROM cluster_members WHERE article_id IN ({marks})",
+                    list(chunk),
+                )
+            )
+            self.conn.execute(f"DELETE FROM cluster_members WHERE article_id IN ({marks})", list(chunk))
+        for chunk in _chunks(sorted(old)):
+            self.conn.execute(f"DELETE FROM clusters WHERE cluster_id IN ({_marks(len(chunk))})", list(chunk))
+        self.conn.executemany(
+            "INSERT INTO cluster_members (article_id, cluster_id, is_representative, share, "
+            "similarity, exact_duplicate_of, is_container) VALUES (?,?,?,?,?,?,?)",
+            members,
+        )
+        self.conn.executemany(
+            "INSERT INTO clusters (cluster_id, representative, size, exact_duplicates) VALUES (?,?,?,?)",
+            clusters,
+        )
+
+    def replace_contains(self, ids: Iterable[str], rows: list[tuple[str, str, str, float]]) -> None:
+        """Drop links where a container or member is in `ids`, write `rows`."""
+        for chunk in _chunks(sorted(set(ids))):
+            marks = _marks(len(chunk))
+            self.conn.execute(
+                f"DELETE FROM dedup_contains WHERE container_id IN ({marks}) OR member_id IN ({marks})",
+                list(chunk) * 2,
+            )
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO dedup_contains (container_id, member_id, cluster_id, share) "
+            "VALUES (?,?,?,?)",
+            rows,
+        )
+
+    def refresh_container_counts(self, cluster_ids: Iterable[str]) -> None:
+        for chunk in _chunks(sorted(set(cluster_ids))):
+            self.conn.execute(
+                "UPDATE clusters SET containers = (SELECT COUNT(DISTINCT container_id) "
+                "FROM dedup_contains c WHERE c.cluster_id = clusters.cluster_id) "
+                f"WHERE cluster_id IN ({_marks(len(chunk))})",
+                list(chunk),
+            )
+
+    # -- reading results ------------------------------------------------------------------
+
+    def assignments(self) -> Iterator[tuple[str, str]]:
+        """(url, cluster_id) for every clustered article, by url."""
+        yield from self.conn.execute(
+            "SELECT a.url, m.cluster_id FROM cluster_members m JOIN articles a ON a.id = m.article_id "
+            "ORDER BY a.url"
+        )
+
+    def container_links(self) -> Iterator[tuple[str, str, float]]:
+        yield from self.conn.execute(
+            "SELECT a.url, c.cluster_id, c.share FROM cluster_containers c "
+            "JOIN articles a ON a.id = c.container_id ORDER BY a.url, c.cluster_id"
+        )
+
+    def largest_clusters(self, limit: int) -> list[tuple[str, int, int, int, str | None, str | None]]:
+        return self.conn.execute(
+            "SELECT c.cluster_id, c.size, c.exact_duplicates, c.containers, a.outlet, a.title "
+            "FROM clusters c LEFT JOIN articles a ON a.id = c.representative "
+            "ORDER BY c.size DESC, c.cluster_id LIMIT ?",
+            [limit],
+        ).fetchall()
+
+    def counts(self) -> dict[str, int]:
+        q = {
+            "articles_indexed": "SELECT COUNT(*) FROM dedup_signatures",
+            "clusters": "SELECT COUNT(*) FROM clusters",
+            "multi_clusters": "SELECT COUNT(*) FROM clusters WHERE size > 1",
+            "containers": "SELECT COUNT(DISTINCT container_id) FROM dedup_contains",
+            "pairs": "SELECT COUNT(*) FROM dedup_pairs",
+        }
+        return {k: int(self.conn.execute(v).fetchone()[0]) for k, v in q.items()}
+
+
+def blob_u32(a: np.ndarray) -> bytes:
+    return np.ascontiguousarray(a, dtype="<u4").tobytes()
+
+
+def u32_blob(b: bytes) -> np.ndarray:
+    return np.frombuffer(b, dtype="<u4").astype(np.uint32)

@@ -1,0 +1,83 @@
+"""Bad input against a real local HTTP server: each page becomes a recorded skip or
+failure with a reason, the run goes on, and the database stays consistent."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from tests.crawling import FAST, outcomes, query, scrapy_crawl
+from tests.mockserver import HostileOutlet
+
+
+def test_every_bad_page_is_recorded_and_the_crawl_goes_on(tmp_path):
+    db, seeds = tmp_path / "news.db", tmp_path / "outlets.toml"
+    closed = HostileOutlet(robots="User-agent: *\nDisallow: /\n")
+    with HostileOutlet(slow_seconds=4) as site, closed:
+        seeds.write_text(
+            site.seeds_toml("testblatt")
+            + site.seeds_toml("kaputt", feeds=["/broken-feed.xml", "/not-a-feed.xml"],
+                              sitemaps=["/sitemap.xml.gz"])
+            + closed.seeds_toml("verschlossen"),
+            encoding="utf-8",
+        )
+        started = time.monotonic()
+        result = scrapy_crawl(
+            *FAST, "-s", f"NEWSDEDUP_DB={db}", "-s", f"NEWSDEDUP_SEEDS={seeds}",
+            "-s", "DOWNLOAD_TIMEOUT=2", "-s", "DOWNLOAD_MAXSIZE=1048576", "-s", "RETRY_TIMES=1",
+            "-s", "NEWSDEDUP_EXTRACT_WORKERS=1",
+        )
+        elapsed = time.monotonic() - started
+        assert result.returncode == 0, result.stderr[-3000:]
+
+        got = outcomes(db, site.base)
+        assert got == HostileOutlet.BAD_ARTICLES
+        # The 429 was retried once, after its Retry-After second.
+        assert site.requests["/ratelimited.html"] == 2
+        # The endless response was cut at DOWNLOAD_MAXSIZE, the slow one at the timeout.
+        assert elapsed < 60
+        # The outlet whose robots.txt disallows everything: nothing but robots.txt fetched.
+        assert set(closed.requests) == {"/robots.txt"}
+
+    reasons = dict(query(db, "SELECT url, reason FROM fetch_log WHERE outcome != 'stored'"))
+    assert reasons[site.url("/missing.html")] == "http_404"
+    assert reasons[site.url("/gone.html")] == "http_410"
+    assert reasons[site.url("/error.html")] == "http_500"
+    assert reasons[site.url("/loop1.html")] == "redirect_loop"
+    assert reasons[site.url("/slow.html")] == "timeout"
+    assert reasons[site.url("/huge.html")] == "too_large"
+    assert reasons[site.url("/binary.pdf")] == "not_html"
+    assert reasons[site.url("/intern/secret.html")] == "robots_disallowed"
+    assert reasons[site.url("/broken-feed.xml")] == "feed_no_entries"  # truncated before any
+    assert reasons[site.url("/not-a-feed.xml")] == "feed_not_a_feed"
+    assert reasons[site.url("/sitemap.xml.gz")] == "sitemap_malformed"
+    assert reasons[closed.url("/feed.xml")] == "robots_disallowed"
+
+    # Wrong charset header: the text still reads as German, not mojibake.
+    (title,) = query(db, "SELECT title FROM articles WHERE url = ?", (site.url("/latin1.html"),))[0]
+    assert "Grüße aus Köln" in title
+
+    run = query(db, "SELECT status, stored, failed, skipped FROM crawl_runs")
+    assert run == [("ok", 5, 6 + 2, run[0][3])]
+    per = {r[0]: (r[1], json.loads(r[2])) for r in query(
+        db, "SELECT outlet, stored, failed_by_reason FROM crawl_run_outlets")}
+    assert per["testblatt"][0] == 5
+    assert per["kaputt"][1] == {"feed_not_a_feed": 1, "sitemap_malformed": 1}
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    # Idempotent: no URL stored twice.
+    assert query(db, "SELECT count(*) = count(DISTINCT url) FROM articles") == [(1,)]
+
+
+def test_feed_listing_ten_thousand_urls_is_capped(tmp_path):
+    db, seeds = tmp_path / "news.db", tmp_path / "outlets.toml"
+    with HostileOutlet(many=10_000) as site:
+        seeds.write_text(site.seeds_toml("viel", feeds=["/many-feed.xml"]), encoding="utf-8")
+        result = scrapy_crawl(*FAST, "-s", f"NEWSDEDUP_DB={db}", "-s", f"NEWSDEDUP_SEEDS={seeds}",
+                              "-s", "NEWSDEDUP_MAX_ARTICLES_PER_OUTLET=25")
+        assert result.returncode == 0, result.stderr[-3000:]
+        fetched = [p for p in site.requests if p.startswith("/many/")]
+    assert len(fetched) == 25
+    (stored, discovered, skipped) = query(
+        db, "SELECT stored, discovered, skipped_by_reason FROM crawl_run_outlets")[0]
+    assert stored == 25 and discovered == 10_000
+    assert json.loads(skipped) == {"over_limit": 9_975}

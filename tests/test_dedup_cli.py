@@ -1,0 +1,59 @@
+"""`newsdedup dedup` and `newsdedup clusters` through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from crawler.store import Store
+from newsdedup.cli import cli
+from tests.test_dedup_core import story
+
+
+def _db(tmp_path: Path) -> Path:
+    db = tmp_path / "news.db"
+    texts = {"a": story(1), "a2": story(1) + "\n\n" + story(9, 1), "b": story(2)}
+    with Store(db) as s:
+        s.upsert_articles(
+            {"url": f"https://example.org/{k}", "outlet": "t", "title": k, "text": v}
+            for k, v in texts.items()
+        )
+    return db
+
+
+def test_help_has_examples() -> None:
+    for cmd in ("dedup", "clusters"):
+        out = CliRunner().invoke(cli, [cmd, "--help"])
+        assert out.exit_code == 0 and "Example:" in out.output, out.output
+
+
+def test_dedup_then_clusters(tmp_path: Path) -> None:
+    db = str(_db(tmp_path))
+    runner = CliRunner()
+    out = runner.invoke(cli, ["dedup", "--db", db])
+    assert out.exit_code == 0, out.output
+    assert "indexed 3 articles" in out.output and "2 clusters (1 with copies)" in out.output
+
+    out = runner.invoke(cli, ["clusters", "--db", db, "--format", "jsonl"])
+    rows = [json.loads(line) for line in out.output.splitlines()]
+    got = {r["url"].rsplit("/", 1)[1]: r["cluster"] for r in rows}
+    assert got["a"] == got["a2"] != got["b"]
+
+    out = runner.invoke(cli, ["clusters", "--db", db, "--format", "table"])
+    assert out.exit_code == 0
+    assert out.output.splitlines()[0] == "3 articles, 2 clusters (1 with copies), 0 containers"
+    assert "   2    0    0  t: a" in out.output
+
+    # Nothing new: a second run indexes nothing; other params need --rebuild.
+    assert "indexed 0 articles" in runner.invoke(cli, ["dedup", "--db", db]).output
+    out = runner.invoke(cli, ["dedup", "--db", db, "--shingle-size", "4"])
+    assert out.exit_code == 1 and "newsdedup dedup --rebuild" in out.output
+    out = runner.invoke(cli, ["dedup", "--db", db, "--shingle-size", "4", "--rebuild"])
+    assert out.exit_code == 0 and "indexed 3 articles" in out.output
+
+
+def test_missing_database_is_one_clear_line(tmp_path: Path) -> None:
+    out = CliRunner().invoke(cli, ["clusters", "--db", str(tmp_path / "nope.db")])
+    assert out.exit_code == 1 and "no such database" in out.output

@@ -1,0 +1,142 @@
+"""Unit and integration tests of dedup/: normalization, signatures, params, incremental runs."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from datasketch import MinHash
+
+import dedup
+from crawler.store import Store
+from dedup.normalize import passages
+from dedup.params import Params
+from dedup.sketch import lean_minhash, make_doc, passage_signatures
+
+WORDS = [
+    "regierung", "bundestag", "minister", "erklärte", "gestern", "berlin", "zahlen", "prozent",
+    "wirtschaft", "kritik", "opposition", "gesetz", "entwurf", "sprecher", "polizei", "stadt",
+    "menschen", "woche", "jahr", "million", "euro", "verband", "forderung", "pläne", "einigung",
+    "streit", "koalition", "länder", "kommission", "bericht", "studie", "ergebnis", "schule",
+]
+
+
+def story(seed: int, paragraphs: int = 5, words: int = 40) -> str:
+    """A German-like article: paragraphs of random words, unique to `seed`."""
+    rng = random.Random(seed)
+    return "\n\n".join(
+        " ".join(f"{rng.choice(WORDS)}{rng.randrange(10_000)}" for _ in range(words)) + "."
+        for _ in range(paragraphs)
+    )
+
+
+def make_db(path: Path, texts: dict[str, str]) -> sqlite3.Connection:
+    with Store(path) as s:
+        s.upsert_articles(
+            {"url": f"https://example.org/{k}", "outlet": "t", "text": v} for k, v in texts.items()
+        )
+    return sqlite3.connect(str(path), isolation_level=None)
+
+
+def clusters_by_url(conn: sqlite3.Connection) -> dict[str, str]:
+    rows = conn.execute(
+        "SELECT a.url, m.cluster_id FROM cluster_members m JOIN articles a ON a.id = m.article_id"
+    )
+    return {url.rsplit("/", 1)[1]: cid for url, cid in rows}
+
+
+def test_furniture_and_credits_are_dropped() -> None:
+    text = (
+        "Zur Startseite\n"
+        "© IMAGO/SNA/IMAGO/Stanislav Krasilnikov\n"
+        "Foto: picture alliance/dpa mit einer langen Bildunterschrift aus vielen Wörtern hier\n"
+        "Weitere Nachrichten aus aller Welt und der Region finden Sie hier jeden Tag […] (02)\n"
+        "Berlin (dpa) - Der Bundestag hat am Donnerstag nach langer Debatte das Gesetz beschlossen.\n"
+    )
+    out = passages(text)
+    assert out == [
+        "berlin der bundestag hat am donnerstag nach langer debatte das gesetz beschlossen".split()
+    ]
+
+
+def test_quotes_dashes_and_case_are_unified() -> None:
+    a = passages("„Das ist gut“ – sagte der Minister am Montag in Berlin vor Journalisten.")
+    b = passages('"das ist gut" - sagte der minister am montag in berlin vor journalisten.')
+    assert a == b
+
+
+def test_signature_equals_datasketch_minhash() -> None:
+    params = Params()
+    doc = make_doc("x", story(1), params)
+    sigs = passage_signatures(doc, params)
+    start, end = doc.offsets[1], doc.offsets[2]
+    m = MinHash(num_perm=params.num_perm, seed=params.seed, hashfunc=lambda v: v)
+    m.update_batch([int(v) for v in doc.shingles[start:end]])
+    assert np.array_equal(m.hashvalues, sigs[1])
+    lean = lean_minhash(sigs[1], params)
+    assert lean.jaccard(lean_minhash(sigs[1], params)) == 1.0
+
+
+def test_bad_banding_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="must be at most num_perm"):
+        Params(num_perm=16, bands=10, rows=3)
+
+
+def test_params_mismatch_is_a_clear_error(tmp_path: Path) -> None:
+    conn = make_db(tmp_path / "n.db", {"a": story(1), "b": story(2)})
+    dedup.update(conn)
+    with pytest.raises(dedup.ParamsMismatch, match="newsdedup dedup --rebuild"):
+        dedup.update(conn, copy_threshold=0.3)
+    summary = dedup.rebuild(conn, copy_threshold=0.3)
+    assert summary["indexed"] == 2
+    dedup.update(conn, copy_threshold=0.3)  # the recorded params are accepted
+    with pytest.raises(TypeError, match="unknown dedup parameter"):
+        dedup.update(conn, shingle_sise=4)
+
+
+def test_copies_cluster_and_ticker_becomes_container(tmp_path: Path) -> None:
+    a, b, c = story(1), story(2), story(3)
+    lead_a = "\n\n".join(a.split("\n\n")[:2])
+    lead_b = "\n\n".join(b.split("\n\n")[:2])
+    texts = {
+        "a1": a,
+        "a2": a.replace("gestern", "heute") + "\n\n" + story(10, 1),
+        "b1": b,
+        "b2": b + "\n\n" + story(11, 1),
+        "c1": c,
+        "ticker": "\n\n".join([lead_a, story(20, 2), lead_b, story(21, 2)]),
+    }
+    conn = make_db(tmp_path / "n.db", texts)
+    dedup.update(conn)
+    got = clusters_by_url(conn)
+    assert got["a1"] == got["a2"] and got["b1"] == got["b2"]
+    assert len({got["a1"], got["b1"], got["c1"], got["ticker"]}) == 4
+    links = conn.execute(
+        "SELECT a.url, c.cluster_id FROM cluster_containers c JOIN articles a ON a.id = c.container_id"
+    ).fetchall()
+    assert sorted(cid for url, cid in links if url.endswith("ticker")) == sorted([got["a1"], got["b1"]])
+
+
+def test_incremental_equals_batch(tmp_path: Path) -> None:
+    base = {f"s{i}": story(i) for i in range(6)}
+    texts = dict(base)
+    texts.update({f"s{i}copy": base[f"s{i}"] + "\n\n" + story(100 + i, 1) for i in range(3)})
+    texts["dup"] = base["s4"]
+    one = make_db(tmp_path / "one.db", texts)
+    dedup.update(one)
+    many = make_db(tmp_path / "many.db", {})
+    store = Store(tmp_path / "many.db")
+    for key in sorted(texts, reverse=True):
+        store.upsert_articles([{"url": f"https://example.org/{key}", "outlet": "t", "text": texts[key]}])
+        dedup.update(many)
+    assert clusters_by_url(one) == clusters_by_url(many)
+    got = clusters_by_url(one)
+    assert got["dup"] == got["s4"]
+    dup_of = one.execute(
+        "SELECT exact_duplicate_of FROM cluster_members m JOIN articles a ON a.id = m.article_id "
+        "WHERE a.url LIKE '%/dup' OR a.url LIKE '%/s4'"
+    ).fetchall()
+    assert sorted(r[0] is None for r in dup_of) == [False, True]

@@ -1,0 +1,95 @@
+"""Hypothesis properties: order, batching, identical texts, furniture and credit lines."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dedup
+from crawler.store import Store
+from tests.test_dedup_core import clusters_by_url, story
+
+SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+FURNITURE = (
+    "Zur Startseite\n"
+    "Foto: picture alliance/dpa\n"
+    "© Andriy ANDRIYENKO / 65th Mechanized Brigade / AFP\n"
+    "Jetzt unseren Newsletter abonnieren!\n"
+    "Weitere Nachrichten aus Politik und Wirtschaft lesen Sie jeden Tag hier bei uns […] (01)\n"
+)
+
+
+@st.composite
+def corpora(draw: st.DrawFn) -> dict[str, str]:
+    """A few stories, some copied (edited, cut or extended), some duplicated exactly."""
+    n = draw(st.integers(2, 5))
+    seeds = draw(st.lists(st.integers(0, 10_000), min_size=n, max_size=n, unique=True))
+    texts: dict[str, str] = {}
+    for i, seed in enumerate(seeds):
+        text = story(seed)
+        texts[f"s{i}"] = text
+        kind = draw(st.sampled_from(["none", "extend", "cut", "exact"]))
+        paras = text.split("\n\n")
+        if kind == "extend":
+            texts[f"s{i}x"] = text + "\n\n" + story(seed + 50_000, 1)
+        elif kind == "cut":
+            texts[f"s{i}x"] = "\n\n".join(paras[:3])
+        elif kind == "exact":
+            texts[f"s{i}x"] = text
+    return texts
+
+
+def _run(texts: dict[str, str], order: list[str], runs: int) -> dict[str, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "n.db"
+        store = Store(path)
+        conn = sqlite3.connect(str(path), isolation_level=None)
+        size = -(-len(order) // runs)
+        for i in range(0, len(order), size):
+            store.upsert_articles(
+                {"url": f"https://example.org/{k}", "outlet": "t", "text": texts[k]}
+                for k in order[i : i + size]
+            )
+            dedup.update(conn, batch_size=3)
+        got = clusters_by_url(conn)
+        conn.close()
+        store.close()
+        return got
+
+
+@SETTINGS
+@given(corpora(), st.randoms(use_true_random=False))
+def test_order_and_batching_do_not_matter(texts: dict[str, str], rnd) -> None:  # type: ignore[no-untyped-def]
+    keys = sorted(texts)
+    batch = _run(texts, keys, 1)
+    shuffled = list(keys)
+    rnd.shuffle(shuffled)
+    assert _run(texts, shuffled, 5) == batch
+    assert _run(texts, list(reversed(keys)), 2) == batch
+
+
+@SETTINGS
+@given(st.integers(0, 10_000), st.integers(2, 4))
+def test_identical_texts_always_cluster(seed: int, copies: int) -> None:
+    texts = {f"c{i}": story(seed) for i in range(copies)}
+    texts["other"] = story(seed + 1)
+    got = _run(texts, sorted(texts), 1)
+    assert len({got[f"c{i}"] for i in range(copies)}) == 1
+    assert got["other"] != got["c0"]
+
+
+@SETTINGS
+@given(st.integers(0, 10_000), st.sampled_from(["(dpa)", "(dpa, AFP, Reuters)", "(afp)"]))
+def test_furniture_and_credits_never_link(seed: int, credit: str) -> None:
+    """Two unrelated stories on pages with the same furniture and credit stay apart."""
+    texts = {
+        "a": FURNITURE + story(seed) + f" {credit}\n" + FURNITURE,
+        "b": FURNITURE + story(seed + 1) + f" {credit}\n" + FURNITURE,
+    }
+    got = _run(texts, ["a", "b"], 1)
+    assert got["a"] != got["b"]

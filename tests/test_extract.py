@@ -1,0 +1,213 @@
+"""Extraction of one page: decoding, body, cleanup, metadata, not-article verdicts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crawler.cleanup import clean_text
+from crawler.extract import NotArticle, choose_body, decode_html, extract_article
+from crawler.metadata import parse_date, strip_site_suffix
+from crawler.store import ARTICLE_COLUMNS
+
+PARAS = [
+    "Berlin (dpa) - Die Bundesregierung hat am Montag ein umfangreiches Paket zur Entlastung von "
+    "Pendlern beschlossen, das vor allem Menschen auf dem Land zugutekommen soll.",
+    "Nach Angaben des Verkehrsministeriums sollen die Mittel bereits im kommenden Jahr fließen. "
+    "Die Länder hatten seit Monaten auf eine Einigung gedrängt und zusätzliche Hilfen verlangt.",
+    "Kritik kam von der Opposition, die das Paket als unzureichend bezeichnete. Verbände begrüßten "
+    "dagegen, dass erstmals auch der Ausbau von Radwegen ausdrücklich gefördert werden soll.",
+    "Der Bundestag soll sich noch vor der Sommerpause mit dem Gesetz befassen, der Bundesrat im Herbst. "
+    "Bis dahin wollen die Fraktionen letzte Details klären, hieß es aus Koalitionskreisen.",
+]
+
+
+def news_page(*, jsonld: dict | None = None, extra_body: str = "", title: str = "Pendler werden entlastet | Tagblatt") -> str:
+    ld = ""
+    if jsonld is not None:
+        ld = f'<script type="application/ld+json">{json.dumps(jsonld)}</script>'
+    paras = "".join(f"<p>{p}</p>" for p in PARAS)
+    return f"""<!DOCTYPE html><html lang="de-DE"><head><meta charset="utf-8">
+<title>{title}</title>
+<meta property="og:title" content="Pendler werden entlastet">
+<meta property="og:type" content="article">
+<meta property="og:site_name" content="Tagblatt">
+<meta property="og:image" content="/img/lead.jpg">
+<meta name="description" content="Die Regierung entlastet Pendler.">
+<meta property="article:published_time" content="2024-04-22T15:26:46+02:00">
+<link rel="canonical" href="https://www.tagblatt.example/politik/pendler-100.html">
+{ld}</head><body>
+<nav><a href="/">Startseite</a> <a href="/politik">Politik</a></nav>
+<article><h1>Pendler werden entlastet</h1>
+<figure><img src="a.jpg"><figcaption>Der Minister in Berlin. Foto: Kay Nietfeld/dpa</figcaption></figure>
+{paras}{extra_body}
+<p>Zur Startseite</p>
+</article><footer>Impressum Datenschutz</footer></body></html>"""
+
+
+def test_decode_html_prefers_valid_utf8_over_wrong_declaration() -> None:
+    body = '<html><head><meta charset="iso-8859-1"></head><body>Größe</body></html>'.encode()
+    assert "Größe" in decode_html(body)
+
+
+def test_decode_html_latin1_bom_and_garbage() -> None:
+    assert "Größe" in decode_html("<p>Größe</p>".encode("cp1252"), "text/html; charset=windows-1252")
+    assert "Größe" in decode_html("<meta charset='iso-8859-1'><p>Größe</p>".encode("latin-1"))
+    assert decode_html(b"\xef\xbb\xbf<p>x</p>") == "<p>x</p>"
+    assert isinstance(decode_html(bytes(range(256)) * 10), str)
+    assert decode_html(b"") == ""
+
+
+def test_extract_news_page_body_and_metadata() -> None:
+    ld = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "WebSite", "name": "Tagblatt"},
+            {
+                "@type": "NewsArticle",
+                "headline": "Pendler werden entlastet",
+                "datePublished": "2024-04-22T15:26:46+02:00",
+                "dateModified": "2024-04-22T17:00:00+02:00",
+                "author": [{"@type": "Person", "name": "Anna Muster"}, {"@type": "Organization", "name": "dpa"}],
+                "keywords": "Verkehr, Pendler",
+                "articleSection": "Politik",
+                "isAccessibleForFree": "False",
+            },
+        ],
+    }
+    ex = extract_article(news_page(jsonld=ld), "https://www.tagblatt.example/politik/pendler-100.html")
+    assert ex.title == "Pendler werden entlastet"
+    assert ex.published == "2024-04-22T15:26:46+02:00"
+    assert ex.modified == "2024-04-22T17:00:00+02:00"
+    assert ex.authors == ["Anna Muster", "dpa"]
+    assert ex.language == "de"
+    assert ex.site_name == "Tagblatt"
+    assert ex.keywords == ["Politik", "Verkehr", "Pendler"]
+    assert ex.image == "https://www.tagblatt.example/img/lead.jpg"
+    assert ex.paywall is True
+    assert ex.agencies == ["dpa"]
+    assert ex.canonical_url == "https://www.tagblatt.example/politik/pendler-100.html"
+    for p in PARAS:
+        assert p in ex.text
+    assert "Foto:" not in ex.text
+    assert "Zur Startseite" not in ex.text
+    assert "\n\n" in ex.text  # paragraphs separated by blank lines
+
+
+def test_to_row_matches_store_columns() -> None:
+    ex = extract_article(news_page(), "https://www.tagblatt.example/politik/pendler-100.html")
+    row = ex.to_row("https://www.tagblatt.example/politik/pendler-100.html", "tagblatt.example")
+    assert set(row) <= set(ARTICLE_COLUMNS)
+    assert row["outlet"] == "tagblatt.example"
+    assert row["agencies"] == ["dpa"]
+
+
+def test_photo_credit_alone_is_not_an_agency_credit() -> None:
+    html = news_page().replace("Berlin (dpa) - ", "Berlin - ")
+    ex = extract_article(html, "https://www.tagblatt.example/politik/pendler-100.html")
+    assert ex.agencies == []
+
+
+def test_title_suffix_removed_without_og() -> None:
+    html = news_page().replace('<meta property="og:title" content="Pendler werden entlastet">', "")
+    ex = extract_article(html, "https://www.tagblatt.example/politik/pendler-100.html")
+    assert ex.title == "Pendler werden entlastet"
+
+
+def test_strip_site_suffix_keeps_dash_inside_headline() -> None:
+    t = "Abnehmspritze kommt - So teuer wird sie"
+    assert strip_site_suffix(t, site_names=["waz.de"], others=[]) == t
+    assert strip_site_suffix(t + " - waz.de", site_names=["waz.de"], others=[]) == t
+    assert strip_site_suffix("Titel | Sport | BILD.de", site_names=["bild.de"], others=["Titel"]) == "Titel"
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("2024-04-22T15:26:46.863186+00:00", "2024-04-22T15:26:46+00:00"),
+        ("2023-04-28T18:03:06Z", "2023-04-28T18:03:06+00:00"),
+        ("2024-04-26T20:44:00+0200", "2024-04-26T20:44:00+02:00"),
+        ("Fri Apr 28 19:20:36 CEST 2023", "2023-04-28T19:20:36+02:00"),
+        ("2024-04-22", "2024-04-22"),
+        ("22.04.2024, 15:26", "2024-04-22T15:26:00"),
+        ("gestern", None),
+    ],
+)
+def test_parse_date(raw: str, iso: str | None) -> None:
+    assert parse_date(raw) == iso
+
+
+def test_articlebody_rule() -> None:
+    page_text = "\n".join(PARAS + ["Mehr zum Thema: Verkehrswende in Gefahr und andere Geschichten"])
+    body = " ".join(PARAS)
+    assert choose_body(page_text, body) == (body, "jsonld")
+    teaser = PARAS[0]
+    assert choose_body(page_text, teaser)[1] == "trafilatura"  # a teaser is not the article
+    other = "Ein ganz anderer Text über ein anderes Thema, der auf der Seite nicht vorkommt. " * 5
+    assert choose_body(page_text, other)[1] == "trafilatura"
+
+
+def test_cleanup_drops_furniture_only() -> None:
+    text = "\n".join(
+        [
+            PARAS[0],
+            "Foto: IMAGO/Chris Emil Janßen",
+            "© IMAGO / AFP",
+            "Titelfoto: Max Muster / AFP",
+            "Mehr zum Thema",
+            "Verkehrswende in Gefahr",
+            "Die Bahn streicht Verbindungen",
+            PARAS[1],
+            "Jetzt unseren Newsletter abonnieren!",
+            "Zur Startseite",
+            "Das Foto: ein Motiv, über das in der Stadt seit Wochen gestritten wird, wie der Bürgermeister sagte. "
+            "Es zeigt die alte Brücke, die im Sommer abgerissen werden soll, und viele Menschen wollen sie behalten.",
+        ]
+    )
+    out = clean_text(text).split("\n\n")
+    assert out[0] == PARAS[0] and out[1] == PARAS[1]
+    assert len(out) == 3  # the long prose paragraph mentioning a photo stays
+
+
+@pytest.mark.parametrize(
+    ("html", "reason"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ('{"json": "not html"}', "not_html"),
+        ("<html><head><title>Tagblatt</title></head><body><p>Kurz.</p></body></html>", "too_short"),
+        (
+            "<html><head><title>Just a moment...</title></head><body><p>Checking your browser "
+            "before accessing the site.</p></body></html>",
+            "block_page",
+        ),
+        (
+            "<html><head><title>Tagblatt</title></head><body><div><p>Wir verwenden Cookies und ähnliche "
+            "Technologien. Mit Ihrer Zustimmung verarbeiten wir und unsere Partner Daten für personalisierte "
+            "Werbung und Tracking. Sie können Ihre Einwilligung jederzeit widerrufen. Alternativ lesen Sie "
+            "mit dem Pur-Abo werbefrei. Akzeptieren und weiter.</p></div></body></html>",
+            "consent_wall",
+        ),
+    ],
+)
+def test_not_article(html: str, reason: str) -> None:
+    with pytest.raises(NotArticle) as info:
+        extract_article(html, "https://www.tagblatt.example/x")
+    assert info.value.reason == reason
+    assert info.value.reason in NotArticle.REASONS
+
+
+def test_front_page_is_index_page() -> None:
+    teasers = "".join(
+        f'<div><a href="/politik/artikel-{i}.html">Schlagzeile Nummer {i}: Was heute in der Stadt wichtig ist</a></div>'
+        for i in range(40)
+    )
+    html = (
+        '<html><head><title>Tagblatt - Nachrichten</title><meta property="og:type" content="website">'
+        '<link rel="canonical" href="https://www.tagblatt.example/"></head>'
+        f"<body><main>{teasers}</main></body></html>"
+    )
+    with pytest.raises(NotArticle) as info:
+        extract_article(html, "https://www.tagblatt.example/")
+    assert info.value.reason == "index_page"

@@ -1,0 +1,116 @@
+"""`newsdedup ingest` end to end: real files, real SQLite, worker processes."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sqlite3
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from crawler.ingest import outlet_from_url
+from newsdedup.cli import cli
+from tests.test_extract import news_page
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_outlet_from_url() -> None:
+    assert outlet_from_url("https://www.spiegel.de/politik/a-1.html") == "spiegel.de"
+    assert outlet_from_url("https://taz.de/!5928990/") == "taz.de"
+
+
+def test_ingest_manifest_html_and_paths(tmp_path: Path) -> None:
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "a.html").write_text(news_page(), encoding="utf-8")
+    with gzip.open(pages / "b.html.gz", "wt", encoding="utf-8") as f:
+        f.write(news_page().replace("Pendler", "Radfahrer"))
+    short = "<html><head><title>Tagblatt</title></head><body><p>Kurz.</p></body></html>"
+    manifest = tmp_path / "manifest.jsonl.gz"
+    with gzip.open(manifest, "wt", encoding="utf-8") as f:
+        for rec in (
+            {"url": "https://www.tagblatt.example/politik/a.html", "path": "pages/a.html"},
+            {"url": "https://www.tagblatt.example/politik/b.html", "path": "pages/b.html.gz"},
+            {"url": "https://www.spiegel.de/politik/c.html", "html": news_page().replace("Pendler", "Bauern")},
+            {"url": "https://www.tagblatt.example/kurz.html", "html": short},
+        ):
+            f.write(json.dumps(rec) + "\n")
+    db = tmp_path / "news.db"
+    result = CliRunner().invoke(cli, ["ingest", "--db", str(db), "--workers", "2", "--no-dedup", str(manifest)])
+    assert result.exit_code == 0, result.output
+    assert "stored   3" in result.output
+    assert "too_short 1" in result.output
+    rows = _rows(db, "SELECT url, outlet, title, agencies, published, source FROM articles ORDER BY url")
+    assert [(r[0], r[1]) for r in rows] == [
+        ("https://www.spiegel.de/politik/c.html", "spiegel.de"),
+        ("https://www.tagblatt.example/politik/a.html", "tagblatt.example"),
+        ("https://www.tagblatt.example/politik/b.html", "tagblatt.example"),
+    ]
+    assert rows[2][2] == "Radfahrer werden entlastet"
+    assert json.loads(rows[1][3]) == ["dpa"]
+    assert rows[1][4] == "2024-04-22T15:26:46+02:00"
+    assert {r[5] for r in rows} == {"ingest"}
+    log = _rows(db, "SELECT url, outcome, reason FROM fetch_log")
+    assert log == [("https://www.tagblatt.example/kurz.html", "skipped", "too_short")]
+    # Idempotent: a second run replaces rows, it does not add them.
+    result = CliRunner().invoke(cli, ["ingest", "--db", str(db), "--workers", "1", "--no-dedup", str(manifest)])
+    assert result.exit_code == 0, result.output
+    assert _rows(db, "SELECT count(*) FROM articles") == [(3,)]
+
+
+def test_ingest_directory_of_html_files_with_outlet_override(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "one.html").write_text(news_page(), encoding="utf-8")
+    db = tmp_path / "news.db"
+    result = CliRunner().invoke(
+        cli, ["ingest", "--db", str(db), "--no-dedup", "--outlet", "tagblatt", str(tmp_path / "site")]
+    )
+    assert result.exit_code == 0, result.output
+    # A bare file is named by its page's canonical URL.
+    assert _rows(db, "SELECT url, outlet FROM articles") == [
+        ("https://www.tagblatt.example/politik/pendler-100.html", "tagblatt")
+    ]
+    assert _rows(db, "SELECT id FROM outlets") == [("tagblatt",)]
+
+
+def test_ingest_texts_get_cleanup_and_attribution(tmp_path: Path) -> None:
+    docs = tmp_path / "docs.jsonl"
+    text = "\n\n".join(
+        [
+            "Hamburg (dpa) - Ein Sturm hat in Norddeutschland Bäume entwurzelt und Dächer abgedeckt.",
+            "Foto: picture alliance/dpa",
+            "Die Feuerwehr rückte zu Hunderten Einsätzen aus. Verletzt wurde nach ersten Angaben niemand.",
+            "Zur Startseite",
+        ]
+    )
+    photo_only = "Ein Bericht über den Hafen, den die Redaktion selbst geschrieben hat.\n\nFoto: picture alliance/dpa"
+    with open(docs, "w", encoding="utf-8") as f:
+        f.write(json.dumps({"url": "https://a.example/1", "outlet": "a", "title": "Sturm", "text": text,
+                            "published": "2025-03-01T10:00:00+01:00"}) + "\n")
+        f.write(json.dumps({"url": "https://b.example/2", "outlet": "b", "title": "Hafen", "text": photo_only,
+                            "published": None}) + "\n")
+    db = tmp_path / "news.db"
+    result = CliRunner().invoke(cli, ["ingest", "--db", str(db), "--no-dedup", str(docs)])
+    assert result.exit_code == 0, result.output
+    rows = dict(_rows(db, "SELECT outlet, agencies FROM articles"))
+    assert json.loads(rows["a"]) == ["dpa"]
+    assert json.loads(rows["b"]) == []  # a photo credit is not a text credit
+    (stored,) = _rows(db, "SELECT text FROM articles WHERE outlet = 'a'")[0]
+    assert "Foto:" not in stored and "Zur Startseite" not in stored
+
+
+def test_ingest_bad_manifest_line_is_one_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"url": "https://a.example/1"}\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["ingest", "--db", str(tmp_path / "n.db"), "--no-dedup", str(bad)])
+    assert result.exit_code == 1
+    assert 'needs "html", "path" or "text"' in result.output
+    assert "Traceback" not in result.output
