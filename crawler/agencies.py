@@ -17,7 +17,14 @@ from crawler.cleanup import MAX_FURNITURE_CHARS, PHOTO_AGENCY, PHOTO_CREDIT
 
 # Normalized name -> spellings (matched case-insensitively unless noted in CASED).
 AGENCIES: dict[str, tuple[str, ...]] = {
-    "dpa": ("dpa", "dpa-AFX", "dpa-infocom", "dpa-tmn", "Deutsche Presse-Agentur", "Deutschen Presse-Agentur"),
+    "dpa": (
+        "dpa",
+        "dpa-AFX",
+        "dpa-infocom",
+        "dpa-tmn",
+        "Deutsche Presse-Agentur",
+        "Deutschen Presse-Agentur",
+    ),
     "AFP": ("AFP", "Agence France-Presse", "Agence France Presse"),
     "Reuters": ("Reuters", "rtr", "Thomson Reuters"),
     "AP": ("AP", "Associated Press", "The Associated Press"),
@@ -43,7 +50,9 @@ _PAREN_LOWER_OK = {"ap", "sid", "afp", "kna", "apa"}
 
 _ALIAS_RE = "|".join(sorted((re.escape(a) for a in _alias_to_name), key=len, reverse=True))
 # dpa regional desks and editor initials: "dpa/lby", "dpa-tmn", "AFP/jba", "ck/dpa".
-_CODE = r"(?-i:[a-z]{2,4})"  # desk codes are lower case even where names are matched case-insensitively
+_CODE = (
+    r"(?-i:[a-z]{2,4})"  # desk codes are lower case even where names are matched case-insensitively
+)
 _TOKEN = rf"(?:{_ALIAS_RE})(?:[/-]{_CODE})*"
 _SEP = r"\s*(?:[,/;+&]|und|and|u\.)\s*"
 _LIST = rf"(?:{_CODE}/)?{_TOKEN}(?:{_SEP}(?:{_CODE}/)?{_TOKEN})*"
@@ -140,8 +149,11 @@ def credits_in_bylines(names: Iterable[str]) -> list[str]:
         # Each part of the byline ("Anna Muster, dpa") counts only when the whole part
         # is agency names, optionally with desk codes or a country.
         for part in re.split(r",|;|\s+und\s+|\s+and\s+|\s+mit\s+", s):
-            m = re.fullmatch(rf"\s*({_LIST})(?:\s+(?:Deutschland|Germany|Österreich|Schweiz|Nachrichtenagentur))?\s*",
-                             part, flags=re.IGNORECASE)
+            m = re.fullmatch(
+                rf"\s*({_LIST})(?:\s+(?:Deutschland|Germany|Österreich|Schweiz|Nachrichtenagentur))?\s*",
+                part,
+                flags=re.IGNORECASE,
+            )
             if m:
                 found += _names_in(m.group(1), in_parens=True)
     return normalize(found)
@@ -153,8 +165,9 @@ def normalize(names: Iterable[str]) -> list[str]:
     return [n for n in ORDER if n in got]
 
 
-def find_agencies(text: str, *, authors: Iterable[str] = (), extra: Iterable[str] = (),
-                  lead: str | None = None) -> list[str]:
+def find_agencies(
+    text: str, *, authors: Iterable[str] = (), extra: Iterable[str] = (), lead: str | None = None
+) -> list[str]:
     """All agencies credited by body text, bylines/JSON-LD names and the lead (description)."""
     found = credits_in_text(text)
     found += credits_in_bylines(authors)

@@ -33,7 +33,9 @@ CAPTION_TAIL = re.compile(
     r"Keystone|dpa-Zentralbild|EPA-EFE|AP Photo|Reuters/[A-Z][^.]{0,40})[^.]{0,60})\)?\s*$",
     re.IGNORECASE,
 )
-PHOTO_AGENCY = re.compile(r"\b(?:IMAGO|picture[ -]alliance|Getty Images|Shutterstock|iStock|Keystone)\b", re.I)
+PHOTO_AGENCY = re.compile(
+    r"\b(?:IMAGO|picture[ -]alliance|Getty Images|Shutterstock|iStock|Keystone)\b", re.I
+)
 
 # Whole-paragraph furniture, matched against the paragraph with its trailing
 # punctuation removed. German first, then the English equivalents of the aeb pages.
@@ -78,7 +80,10 @@ BLOCK_OPENER = re.compile(
     re.IGNORECASE,
 )
 # Wire-service housekeeping lines: "© dpa-infocom, dpa:240422-99-123456/2".
-WIRE_ID = re.compile(r"^\s*(?:©\s*)?(?:dpa-infocom,\s*)?dpa:\d{6}-\d{2,3}-\d+(?:/\d+)?\s*$", re.IGNORECASE)
+WIRE_ID = re.compile(
+    r"^\s*(?:©\s*)?(?:dpa-infocom,\s*)?dpa:\d{6}-\d{2,3}-\d+(?:/\d+)?\s*$", re.IGNORECASE
+)
+
 
 def is_photo_credit(paragraph: str) -> bool:
     """A caption or credit line: short, and labelled or ended as a media credit."""
@@ -88,7 +93,9 @@ def is_photo_credit(paragraph: str) -> bool:
     if PHOTO_CREDIT.search(p):
         return True
     # A caption ends in its credit; a prose sentence almost never ends in "Foto: X/dpa".
-    return bool(CAPTION_TAIL.search(p)) and (":" in p[-100:] or "©" in p or bool(PHOTO_AGENCY.search(p)))
+    return bool(CAPTION_TAIL.search(p)) and (
+        ":" in p[-100:] or "©" in p or bool(PHOTO_AGENCY.search(p))
+    )
 
 
 def is_furniture(paragraph: str) -> bool:

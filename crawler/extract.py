@@ -17,7 +17,12 @@ from urllib.parse import urlsplit
 import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
-from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    http_content_type_encoding,
+    read_bom,
+    resolve_encoding,
+)
 
 from crawler.agencies import find_agencies
 from crawler.cleanup import clean_text
@@ -93,7 +98,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         return ""
     bom_enc, bom = read_bom(body)
     if bom_enc:
-        return body[len(bom):].decode(bom_enc, errors="replace")
+        return body[len(bom) :].decode(bom_enc, errors="replace")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
@@ -140,8 +145,11 @@ def _verdict_before_body(html: str) -> None:
     head = html[:2000].lstrip()
     if not head:
         raise NotArticle("empty", "no content")
-    if not re.search(r"<\s*(?:!doctype\s+html|html|head|body|div|p|article|meta|title)\b", html[:20000],
-                     re.IGNORECASE):
+    if not re.search(
+        r"<\s*(?:!doctype\s+html|html|head|body|div|p|article|meta|title)\b",
+        html[:20000],
+        re.IGNORECASE,
+    ):
         raise NotArticle("not_html", "no HTML markup in the document")
 
 
@@ -189,7 +197,7 @@ _WORDS = re.compile(r"\w+")
 
 def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
     toks = _WORDS.findall(text.lower())
-    return {tuple(toks[i:i + n]) for i in range(max(0, len(toks) - n + 1))}
+    return {tuple(toks[i : i + n]) for i in range(max(0, len(toks) - n + 1))}
 
 
 def choose_body(extracted: str, article_body: str | None) -> tuple[str, str]:
@@ -231,7 +239,9 @@ def _fallback_date(tree: HtmlElement, url: str) -> str | None:
 
 
 def _trafilatura_text(tree: HtmlElement, url: str, *, favor_precision: bool) -> str:
-    doc = trafilatura.bare_extraction(tree, url=url, favor_precision=favor_precision, **TRAFILATURA_OPTIONS)
+    doc = trafilatura.bare_extraction(
+        tree, url=url, favor_precision=favor_precision, **TRAFILATURA_OPTIONS
+    )
     return unicodedata.normalize("NFC", doc.text) if doc is not None and doc.text else ""
 
 
@@ -294,7 +304,9 @@ def extract_article(html: str, url: str) -> Extracted:
     )
 
 
-def extract_text_record(text: str, *, title: str | None = None, published: str | None = None) -> Extracted:
+def extract_text_record(
+    text: str, *, title: str | None = None, published: str | None = None
+) -> Extracted:
     """An already-extracted text (e.g. a docs.jsonl record): same cleanup and attribution."""
     text = text or ""
     cleaned = clean_text(text)

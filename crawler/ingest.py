@@ -88,21 +88,39 @@ def _manifest_records(path: Path, *, texts: bool | None) -> Iterator[Record]:
             try:
                 d = json.loads(line)
             except ValueError as e:
-                raise IngestError(f"{where}: not a JSON object ({e.msg}); each line must be one record") from e
+                raise IngestError(
+                    f"{where}: not a JSON object ({e.msg}); each line must be one record"
+                ) from e
             if not isinstance(d, dict):
                 raise IngestError(f"{where}: expected a JSON object per line")
-            is_text = texts if texts is not None else ("text" in d and "html" not in d and "path" not in d)
+            is_text = (
+                texts
+                if texts is not None
+                else ("text" in d and "html" not in d and "path" not in d)
+            )
             if is_text:
                 if not isinstance(d.get("text"), str):
                     raise IngestError(f'{where}: a text record needs "text" (got keys {sorted(d)})')
-                yield Record("text", d.get("url"), d.get("outlet"), title=d.get("title"), text=d["text"],
-                             published=d.get("published"), source=where)
+                yield Record(
+                    "text",
+                    d.get("url"),
+                    d.get("outlet"),
+                    title=d.get("title"),
+                    text=d["text"],
+                    published=d.get("published"),
+                    source=where,
+                )
             elif isinstance(d.get("html"), str):
                 yield Record("html", d.get("url"), d.get("outlet"), html=d["html"], source=where)
             elif isinstance(d.get("path"), str):
                 p = Path(d["path"])
-                yield Record("html", d.get("url"), d.get("outlet"), path=str(p if p.is_absolute() else base / p),
-                             source=where)
+                yield Record(
+                    "html",
+                    d.get("url"),
+                    d.get("outlet"),
+                    path=str(p if p.is_absolute() else base / p),
+                    source=where,
+                )
             else:
                 raise IngestError(
                     f'{where}: a record needs "html", "path" or "text" (got keys {sorted(d)}); '
@@ -153,7 +171,9 @@ def process(record: Record, outlet_override: str | None = None) -> dict[str, Any
     url = record.url
     try:
         if record.kind == "text":
-            ex = extract_text_record(record.text or "", title=record.title, published=record.published)
+            ex = extract_text_record(
+                record.text or "", title=record.title, published=record.published
+            )
             if not url:
                 raise IngestError(f'{record.source}: a text record needs "url"')
         else:

@@ -144,10 +144,27 @@ def _names(value: Any) -> list[str]:
 
 # -- dates ----------------------------------------------------------------------------
 
-_TZ_ABBR = {"UTC": 0, "GMT": 0, "Z": 0, "CET": 1, "MEZ": 1, "CEST": 2, "MESZ": 2, "WET": 0, "WEST": 1,
-            "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "PST": -8, "PDT": -7, "BST": 1}
-_MONTHS = {m: i for i, m in enumerate(
-    "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
+_TZ_ABBR = {
+    "UTC": 0,
+    "GMT": 0,
+    "Z": 0,
+    "CET": 1,
+    "MEZ": 1,
+    "CEST": 2,
+    "MESZ": 2,
+    "WET": 0,
+    "WEST": 1,
+    "EST": -5,
+    "EDT": -4,
+    "CST": -6,
+    "CDT": -5,
+    "PST": -8,
+    "PDT": -7,
+    "BST": 1,
+}
+_MONTHS = {
+    m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)
+}
 _ISO_RE = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?"
     r"\s*(Z|[+-]\d{2}:?\d{2}|[A-Z]{3,4})?"
@@ -248,7 +265,7 @@ def strip_site_suffix(title: str, *, site_names: list[str], others: list[str]) -
     cuts = [m.start() for m in _TITLE_SEPARATORS.finditer(title)]
     # Longest head first that the rule accepts.
     for cut in reversed(cuts):
-        head, tail = title[:cut].strip(), _norm_title(title[cut:])
+        head = title[:cut].strip()
         if not head:
             continue
         if _norm_title(head) in wanted:
@@ -257,8 +274,10 @@ def strip_site_suffix(title: str, *, site_names: list[str], others: list[str]) -
     end = len(title)
     for cut in reversed(cuts):
         segment = _norm_title(title[cut:end])
-        if not segment or not any(s == segment or s in segment.split() or segment.replace(" ", "") in
-                                  s.replace(" ", "") for s in sites):
+        if not segment or not any(
+            s == segment or s in segment.split() or segment.replace(" ", "") in s.replace(" ", "")
+            for s in sites
+        ):
             break
         end = cut
     return title[:end].strip() if end < len(title) and title[:end].strip() else title
@@ -284,11 +303,17 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
         pm.jsonld_types |= types
         if not article and types & ARTICLE_TYPES:
             article = obj
-    website = next((o for o in objs if _types(o) & {"WebSite", "Organization", "NewsMediaOrganization"}), {})
+    website = next(
+        (o for o in objs if _types(o) & {"WebSite", "Organization", "NewsMediaOrganization"}), {}
+    )
 
     pm.og_type = meta.get("og:type")
-    pm.site_name = _first(meta.get("og:site_name"), _text(article.get("publisher")), _text(website.get("name")),
-                          meta.get("application-name"))
+    pm.site_name = _first(
+        meta.get("og:site_name"),
+        _text(article.get("publisher")),
+        _text(website.get("name")),
+        meta.get("application-name"),
+    )
 
     # Title: JSON-LD headline is the publisher's statement of the headline, og:title the
     # one it shares; either is used only when it agrees with the page (see _agrees).
@@ -301,8 +326,10 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
     # og:title first: it is the headline the outlet chose to share, without the SEO
     # keywords <title> and JSON-LD often carry (measured: 81% vs 79% exact on fundus_de).
     candidates = [c for c in (og_title, headline, title_tag, *h1s) if c]
-    cleaned = [strip_site_suffix(c, site_names=site_names, others=[o for o in candidates if o != c])
-               for c in candidates]
+    cleaned = [
+        strip_site_suffix(c, site_names=site_names, others=[o for o in candidates if o != c])
+        for c in candidates
+    ]
     sites = {_norm_title(s) for s in site_names}
     page_text = {_norm_title(c) for c in cleaned}
     for cand in cleaned:
@@ -315,29 +342,66 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
         pm.title = cleaned[0]
 
     pm.published = _first(
-        *(parse_date(_text(article.get(k))) for k in ("datePublished", "dateCreated", "uploadDate")),
-        *(parse_date(meta.get(k)) for k in (
-            "article:published_time", "og:article:published_time", "datepublished", "date",
-            "dc.date.issued", "dc.date", "dcterms.date", "pubdate", "publishdate", "publish-date",
-            "parsely-pub-date", "sailthru.date", "article.published", "published_time",
-            "dc.date.created", "date.created", "cxenseparse:recs:publishtime")),
+        *(
+            parse_date(_text(article.get(k)))
+            for k in ("datePublished", "dateCreated", "uploadDate")
+        ),
+        *(
+            parse_date(meta.get(k))
+            for k in (
+                "article:published_time",
+                "og:article:published_time",
+                "datepublished",
+                "date",
+                "dc.date.issued",
+                "dc.date",
+                "dcterms.date",
+                "pubdate",
+                "publishdate",
+                "publish-date",
+                "parsely-pub-date",
+                "sailthru.date",
+                "article.published",
+                "published_time",
+                "dc.date.created",
+                "date.created",
+                "cxenseparse:recs:publishtime",
+            )
+        ),
     )
     pm.modified = _first(
         parse_date(_text(article.get("dateModified"))),
-        *(parse_date(meta.get(k)) for k in ("article:modified_time", "og:updated_time", "last-modified",
-                                              "datemodified", "dc.date.modified")),
+        *(
+            parse_date(meta.get(k))
+            for k in (
+                "article:modified_time",
+                "og:updated_time",
+                "last-modified",
+                "datemodified",
+                "dc.date.modified",
+            )
+        ),
     )
     authors = _names(article.get("author")) or _names(article.get("creator"))
     if not authors:
-        authors = [a.strip() for a in re.split(r",| und | and ", meta.get("author", "")) if a.strip()]
+        authors = [
+            a.strip() for a in re.split(r",| und | and ", meta.get("author", "")) if a.strip()
+        ]
     pm.authors = _dedupe([a for a in authors if not a.startswith("http")])
 
-    lang = (tree.get("lang") or meta.get("og:locale") or meta.get("content-language")
-            or _text(article.get("inLanguage")) or "")
+    lang = (
+        tree.get("lang")
+        or meta.get("og:locale")
+        or meta.get("content-language")
+        or _text(article.get("inLanguage"))
+        or ""
+    )
     lang = lang.strip().lower().replace("_", "-").split("-")[0]
     pm.language = lang if re.fullmatch(r"[a-z]{2}", lang) else None
 
-    pm.description = _first(meta.get("og:description"), meta.get("description"), _text(article.get("description")))
+    pm.description = _first(
+        meta.get("og:description"), meta.get("description"), _text(article.get("description"))
+    )
     section = _names(article.get("articleSection")) or _names(meta.get("article:section"))
     kw_raw = article.get("keywords")
     if isinstance(kw_raw, str):
@@ -386,14 +450,6 @@ def _agrees(candidate: str, others: set[str]) -> bool:
         return True
     best = max(len(words & o) / len(words) for o in others_words)
     return best >= 0.5
-
-
-def _time_element(tree: HtmlElement) -> str | None:
-    for el in tree.iterfind(".//time[@datetime]"):
-        d = parse_date(el.get("datetime"))
-        if d:
-            return d
-    return None
 
 
 def _dedupe(items: list[str]) -> list[str]:

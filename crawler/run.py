@@ -64,8 +64,7 @@ def run_crawl(
     parse_since(since, default_hours=1)  # validates the format now, with a clear message
     lock = acquire_lock(db)
     try:
-        process = CrawlerProcess(crawl_settings(db, seeds, **(settings or {})),
-                                 install_root_handler=True)
+        process = CrawlerProcess(crawl_settings(db, seeds, **(settings or {})))
         crawler = process.create_crawler(OutletsSpider)
         kwargs = {"since": since}
         if outlets:

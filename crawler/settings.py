@@ -43,7 +43,8 @@ USER_AGENT = os.environ.get(
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
-RANDOMIZE_DOWNLOAD_DELAY = True
+# Each wait is DOWNLOAD_DELAY ±50%, so requests don't arrive on a fixed beat.
+DOWNLOAD_DELAY_JITTER = 0.5
 # https://docs.scrapy.org/en/latest/topics/autothrottle.html
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Loopback servers need no politeness delay; everything else stays as in a real crawl.
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_START_DELAY=0",
-        "-s", "RANDOMIZE_DOWNLOAD_DELAY=False"]
+        "-s", "DOWNLOAD_DELAY_JITTER=0"]
 
 
 def newsdedup(*args: str, timeout: float = 240, cwd: Path = ROOT) -> subprocess.CompletedProcess:

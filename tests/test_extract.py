@@ -23,7 +23,12 @@ PARAS = [
 ]
 
 
-def news_page(*, jsonld: dict | None = None, extra_body: str = "", title: str = "Pendler werden entlastet | Tagblatt") -> str:
+def news_page(
+    *,
+    jsonld: dict | None = None,
+    extra_body: str = "",
+    title: str = "Pendler werden entlastet | Tagblatt",
+) -> str:
     ld = ""
     if jsonld is not None:
         ld = f'<script type="application/ld+json">{json.dumps(jsonld)}</script>'
@@ -52,7 +57,9 @@ def test_decode_html_prefers_valid_utf8_over_wrong_declaration() -> None:
 
 
 def test_decode_html_latin1_bom_and_garbage() -> None:
-    assert "Größe" in decode_html("<p>Größe</p>".encode("cp1252"), "text/html; charset=windows-1252")
+    assert "Größe" in decode_html(
+        "<p>Größe</p>".encode("cp1252"), "text/html; charset=windows-1252"
+    )
     assert "Größe" in decode_html("<meta charset='iso-8859-1'><p>Größe</p>".encode("latin-1"))
     assert decode_html(b"\xef\xbb\xbf<p>x</p>") == "<p>x</p>"
     assert isinstance(decode_html(bytes(range(256)) * 10), str)
@@ -69,14 +76,19 @@ def test_extract_news_page_body_and_metadata() -> None:
                 "headline": "Pendler werden entlastet",
                 "datePublished": "2024-04-22T15:26:46+02:00",
                 "dateModified": "2024-04-22T17:00:00+02:00",
-                "author": [{"@type": "Person", "name": "Anna Muster"}, {"@type": "Organization", "name": "dpa"}],
+                "author": [
+                    {"@type": "Person", "name": "Anna Muster"},
+                    {"@type": "Organization", "name": "dpa"},
+                ],
                 "keywords": "Verkehr, Pendler",
                 "articleSection": "Politik",
                 "isAccessibleForFree": "False",
             },
         ],
     }
-    ex = extract_article(news_page(jsonld=ld), "https://www.tagblatt.example/politik/pendler-100.html")
+    ex = extract_article(
+        news_page(jsonld=ld), "https://www.tagblatt.example/politik/pendler-100.html"
+    )
     assert ex.title == "Pendler werden entlastet"
     assert ex.published == "2024-04-22T15:26:46+02:00"
     assert ex.modified == "2024-04-22T17:00:00+02:00"
@@ -119,7 +131,10 @@ def test_strip_site_suffix_keeps_dash_inside_headline() -> None:
     t = "Abnehmspritze kommt - So teuer wird sie"
     assert strip_site_suffix(t, site_names=["waz.de"], others=[]) == t
     assert strip_site_suffix(t + " - waz.de", site_names=["waz.de"], others=[]) == t
-    assert strip_site_suffix("Titel | Sport | BILD.de", site_names=["bild.de"], others=["Titel"]) == "Titel"
+    assert (
+        strip_site_suffix("Titel | Sport | BILD.de", site_names=["bild.de"], others=["Titel"])
+        == "Titel"
+    )
 
 
 @pytest.mark.parametrize(
@@ -139,7 +154,9 @@ def test_parse_date(raw: str, iso: str | None) -> None:
 
 
 def test_articlebody_rule() -> None:
-    page_text = "\n".join(PARAS + ["Mehr zum Thema: Verkehrswende in Gefahr und andere Geschichten"])
+    page_text = "\n".join(
+        PARAS + ["Mehr zum Thema: Verkehrswende in Gefahr und andere Geschichten"]
+    )
     body = " ".join(PARAS)
     assert choose_body(page_text, body) == (body, "jsonld")
     teaser = PARAS[0]

@@ -39,16 +39,23 @@ def test_ingest_manifest_html_and_paths(tmp_path: Path) -> None:
         for rec in (
             {"url": "https://www.tagblatt.example/politik/a.html", "path": "pages/a.html"},
             {"url": "https://www.tagblatt.example/politik/b.html", "path": "pages/b.html.gz"},
-            {"url": "https://www.spiegel.de/politik/c.html", "html": news_page().replace("Pendler", "Bauern")},
+            {
+                "url": "https://www.spiegel.de/politik/c.html",
+                "html": news_page().replace("Pendler", "Bauern"),
+            },
             {"url": "https://www.tagblatt.example/kurz.html", "html": short},
         ):
             f.write(json.dumps(rec) + "\n")
     db = tmp_path / "news.db"
-    result = CliRunner().invoke(cli, ["ingest", "--db", str(db), "--workers", "2", "--no-dedup", str(manifest)])
+    result = CliRunner().invoke(
+        cli, ["ingest", "--db", str(db), "--workers", "2", "--no-dedup", str(manifest)]
+    )
     assert result.exit_code == 0, result.output
     assert "stored   3" in result.output
     assert "too_short 1" in result.output
-    rows = _rows(db, "SELECT url, outlet, title, agencies, published, source FROM articles ORDER BY url")
+    rows = _rows(
+        db, "SELECT url, outlet, title, agencies, published, source FROM articles ORDER BY url"
+    )
     assert [(r[0], r[1]) for r in rows] == [
         ("https://www.spiegel.de/politik/c.html", "spiegel.de"),
         ("https://www.tagblatt.example/politik/a.html", "tagblatt.example"),
@@ -61,7 +68,9 @@ def test_ingest_manifest_html_and_paths(tmp_path: Path) -> None:
     log = _rows(db, "SELECT url, outcome, reason FROM fetch_log")
     assert log == [("https://www.tagblatt.example/kurz.html", "skipped", "too_short")]
     # Idempotent: a second run replaces rows, it does not add them.
-    result = CliRunner().invoke(cli, ["ingest", "--db", str(db), "--workers", "1", "--no-dedup", str(manifest)])
+    result = CliRunner().invoke(
+        cli, ["ingest", "--db", str(db), "--workers", "1", "--no-dedup", str(manifest)]
+    )
     assert result.exit_code == 0, result.output
     assert _rows(db, "SELECT count(*) FROM articles") == [(3,)]
 
@@ -71,7 +80,8 @@ def test_ingest_directory_of_html_files_with_outlet_override(tmp_path: Path) -> 
     (tmp_path / "site" / "one.html").write_text(news_page(), encoding="utf-8")
     db = tmp_path / "news.db"
     result = CliRunner().invoke(
-        cli, ["ingest", "--db", str(db), "--no-dedup", "--outlet", "tagblatt", str(tmp_path / "site")]
+        cli,
+        ["ingest", "--db", str(db), "--no-dedup", "--outlet", "tagblatt", str(tmp_path / "site")],
     )
     assert result.exit_code == 0, result.output
     # A bare file is named by its page's canonical URL.
@@ -93,10 +103,30 @@ def test_ingest_texts_get_cleanup_and_attribution(tmp_path: Path) -> None:
     )
     photo_only = "Ein Bericht über den Hafen, den die Redaktion selbst geschrieben hat.\n\nFoto: picture alliance/dpa"
     with open(docs, "w", encoding="utf-8") as f:
-        f.write(json.dumps({"url": "https://a.example/1", "outlet": "a", "title": "Sturm", "text": text,
-                            "published": "2025-03-01T10:00:00+01:00"}) + "\n")
-        f.write(json.dumps({"url": "https://b.example/2", "outlet": "b", "title": "Hafen", "text": photo_only,
-                            "published": None}) + "\n")
+        f.write(
+            json.dumps(
+                {
+                    "url": "https://a.example/1",
+                    "outlet": "a",
+                    "title": "Sturm",
+                    "text": text,
+                    "published": "2025-03-01T10:00:00+01:00",
+                }
+            )
+            + "\n"
+        )
+        f.write(
+            json.dumps(
+                {
+                    "url": "https://b.example/2",
+                    "outlet": "b",
+                    "title": "Hafen",
+                    "text": photo_only,
+                    "published": None,
+                }
+            )
+            + "\n"
+        )
     db = tmp_path / "news.db"
     result = CliRunner().invoke(cli, ["ingest", "--db", str(db), "--no-dedup", str(docs)])
     assert result.exit_code == 0, result.output
@@ -110,7 +140,9 @@ def test_ingest_texts_get_cleanup_and_attribution(tmp_path: Path) -> None:
 def test_ingest_bad_manifest_line_is_one_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"url": "https://a.example/1"}\n', encoding="utf-8")
-    result = CliRunner().invoke(cli, ["ingest", "--db", str(tmp_path / "n.db"), "--no-dedup", str(bad)])
+    result = CliRunner().invoke(
+        cli, ["ingest", "--db", str(tmp_path / "n.db"), "--no-dedup", str(bad)]
+    )
     assert result.exit_code == 1
     assert 'needs "html", "path" or "text"' in result.output
     assert "Traceback" not in result.output

@@ -7,9 +7,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from crawler.demo.model import ArticleTruth, Expected, Newsroom, OutletSite
-from crawler.demo.server import RunningNewsroom, serve_newsroom
 from crawler.demo.site import build_newsroom
+
+if TYPE_CHECKING:
+    from crawler.demo.server import RunningNewsroom, serve_newsroom
 
 __all__ = [
     "ArticleTruth",
@@ -20,3 +24,13 @@ __all__ = [
     "build_newsroom",
     "serve_newsroom",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported lazily so `python -m crawler.demo.server` does not find the module
+    # already loaded by its package (runpy warns about that).
+    if name in ("RunningNewsroom", "serve_newsroom"):
+        from crawler.demo import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module 'crawler.demo' has no attribute {name!r}")

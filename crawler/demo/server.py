@@ -235,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     with serve_newsroom(newsroom, args.host) as running:
         seeds = args.seeds_out
         if seeds is None:
+            # A temporary seeds file lives as long as the server it describes.
             fd, name = tempfile.mkstemp(prefix="newsdedup-demo-", suffix=".toml")
             os.close(fd)
             seeds = Path(name)
@@ -244,8 +245,12 @@ def main(argv: list[str] | None = None) -> int:
             f"newsroom ready: {counts}, seeds in {seeds}",
             flush=True,
         )
-        while not stop.wait(0.5):
-            pass
+        try:
+            while not stop.wait(0.5):
+                pass
+        finally:
+            if args.seeds_out is None:
+                seeds.unlink(missing_ok=True)
     return 0
 
 

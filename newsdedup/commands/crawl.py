@@ -163,7 +163,7 @@ def demo(db: str, verbose: bool) -> None:
 LOOPBACK_SETTINGS = {
     "DOWNLOAD_DELAY": 0,
     "AUTOTHROTTLE_START_DELAY": 0,
-    "RANDOMIZE_DOWNLOAD_DELAY": False,
+    "DOWNLOAD_DELAY_JITTER": 0,
 }
 
 

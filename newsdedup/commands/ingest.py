@@ -32,16 +32,38 @@ def _progress_printer():
 
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True))
-@click.option("--db", "db_path", default="news.db", show_default=True, type=click.Path(dir_okay=False),
-              help="SQLite database to write (created if missing).")
-@click.option("--texts", is_flag=True, default=False,
-              help='Treat every JSONL line as an extracted text {"url","outlet","title","text","published"} '
-                   "(default: decided per line by its keys).")
-@click.option("--outlet", default=None, help="Outlet id for every record (default: the record's, else the URL host).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Extraction processes (default: number of CPUs).")
-@click.option("--no-dedup", is_flag=True, default=False, help="Do not run dedup.update after storing.")
-@click.option("--progress/--no-progress", default=None, help="Progress line on stderr (default: on a TTY).")
+@click.option(
+    "--db",
+    "db_path",
+    default="news.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="SQLite database to write (created if missing).",
+)
+@click.option(
+    "--texts",
+    is_flag=True,
+    default=False,
+    help='Treat every JSONL line as an extracted text {"url","outlet","title","text","published"} '
+    "(default: decided per line by its keys).",
+)
+@click.option(
+    "--outlet",
+    default=None,
+    help="Outlet id for every record (default: the record's, else the URL host).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Extraction processes (default: number of CPUs).",
+)
+@click.option(
+    "--no-dedup", is_flag=True, default=False, help="Do not run dedup.update after storing."
+)
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress line on stderr (default: on a TTY)."
+)
 def ingest(inputs, db_path, texts, outlet, workers, no_dedup, progress):
     """Extract and store articles from HTML files, JSONL manifests or extracted texts.
 
@@ -86,7 +108,9 @@ def ingest(inputs, db_path, texts, outlet, workers, no_dedup, progress):
             dedup_result = dedup_update(store.conn)
 
     rate = stats.read / stats.elapsed if stats.elapsed else 0.0
-    click.echo(f"Ingested into {db_path} in {stats.elapsed:.1f}s ({rate:.1f} records/s, {workers} workers)")
+    click.echo(
+        f"Ingested into {db_path} in {stats.elapsed:.1f}s ({rate:.1f} records/s, {workers} workers)"
+    )
     click.echo(f"  read     {stats.read}")
     click.echo(f"  stored   {stats.stored}")
     click.echo(f"  skipped  {stats.skipped}" + _reasons(stats.skipped_by_reason))

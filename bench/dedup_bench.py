@@ -1,0 +1,137 @@
+"""Benchmark of the dedup path on synthetic corpora (bench/gen_corpus.py).
+
+Per size: docs/s per core for the whole path (normalize, shingle, MinHash, LSH in
+SQLite, verify, cluster, store), peak memory, database size, and the time to add
+1,000 more articles to the full index. With --baseline, a plain datasketch run over
+the same articles (default MinHash, in-memory MinHashLSH at 0.5, union-find).
+
+Usage:
+    python bench/dedup_bench.py --sizes 10000 100000 --baseline 100000
+Each size runs in its own process so peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from itertools import islice
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from gen_corpus import generate  # noqa: E402
+
+ADD = 1000
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def run_size(n: int, workdir: Path) -> dict:
+    import dedup
+    from crawler.store import Store
+
+    db = workdir / f"bench_{n}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    rows = generate(n + ADD)
+    with Store(db) as store:
+        store.upsert_articles(islice(rows, n))
+    conn = sqlite3.connect(str(db), isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    articles_bytes = db.stat().st_size
+    wall, cpu = time.perf_counter(), _cpu()
+    summary = dedup.update(conn)
+    wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+    with Store(db) as store:
+        store.upsert_articles(rows)  # the remaining ADD articles
+    add_wall = time.perf_counter()
+    added = dedup.update(conn)
+    add_wall = time.perf_counter() - add_wall
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return {
+        "articles": n,
+        "docs_per_s_per_core": round(n / cpu, 1),
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "db_mib": round(db.stat().st_size / 2**20, 1),
+        "db_mib_without_dedup": round(articles_bytes / 2**20, 1),
+        "add_1000_s": round(add_wall, 2),
+        "add_indexed": added["indexed"],
+        "clusters": summary["clusters"],
+        "multi_clusters": summary["multi_clusters"],
+        "containers": summary["containers"],
+    }
+
+
+def run_baseline(n: int) -> dict:
+    """Plain datasketch: default MinHash (SHA1, 128 perm) per article, MinHashLSH, union-find."""
+    from datasketch import MinHash, MinHashLSH
+
+    word = re.compile(r"\w+")
+    docs = list(islice(generate(n + ADD), n))
+    wall, cpu = time.perf_counter(), _cpu()
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, d in enumerate(docs):
+        w = word.findall(d["text"].lower())
+        m = MinHash(num_perm=128)
+        m.update_batch({" ".join(w[j : j + 5]).encode() for j in range(max(1, len(w) - 4))})
+        for j in lsh.query(m):
+            parent[find(i)] = find(j)
+        lsh.insert(i, m)
+    clusters = len({find(i) for i in range(n)})
+    wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+    return {
+        "baseline_articles": n, "baseline_docs_per_s_per_core": round(n / cpu, 1),
+        "baseline_wall_s": round(wall, 1), "baseline_clusters": clusters,
+        "baseline_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="*", default=[10_000])
+    ap.add_argument("--baseline", type=int, nargs="*", default=[])
+    ap.add_argument("--workdir", default=tempfile.gettempdir())
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--one-baseline", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(run_size(args.one, Path(args.workdir))))
+        return
+    if args.one_baseline:
+        print(json.dumps(run_baseline(args.one_baseline)))
+        return
+    jobs = [["--one", str(n)] for n in args.sizes] + [["--one-baseline", str(n)] for n in args.baseline]
+    for job in jobs:
+        out = subprocess.run(
+            [sys.executable, __file__, *job, "--workdir", args.workdir],
+            capture_output=True, text=True, check=True, env=os.environ,
+        )
+        print(out.stdout.strip(), flush=True)
+
+
+if __name__ == "__main__":
+    main()

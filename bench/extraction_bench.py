@@ -1,0 +1,153 @@
+"""Extraction quality and speed over every page ../shared/tools/score_extraction.py lists.
+
+One run does, over the same pages:
+  1. plain `trafilatura.extract(include_comments=False)` in one process (the baseline);
+  2. `crawler.ingest.ingest` (what `newsdedup ingest` runs: decode, extract, clean,
+     attribute, store in SQLite) on 1 worker, for the per-page overhead beyond trafilatura;
+  3. the same on N workers (default 2), for the speedup over (1);
+then reads url/title/text/published back from the `articles` table of run 3 and scores
+both (1) and (3) with score_extraction.score.
+
+    .venv/bin/python bench/extraction_bench.py                # all ~1,270 pages
+    .venv/bin/python bench/extraction_bench.py --limit 200    # quick look while tuning
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from crawler.ingest import Record, ingest  # noqa: E402
+from crawler.store import Store  # noqa: E402
+
+DEFAULT_SHARED = Path(os.environ.get("NEWSDEDUP_SHARED", ROOT.parent / "shared"))
+
+
+def load_scorer(shared: Path) -> Any:
+    """The shared scoring module, imported from its file (it is not a package)."""
+    path = shared / "tools" / "score_extraction.py"
+    if not path.exists():
+        raise SystemExit(f"{path} not found; pass --shared PATH to the ../shared checkout")
+    spec = importlib.util.spec_from_file_location("score_extraction", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def list_pages(scorer: Any, limit: int | None = None) -> list[dict[str, str]]:
+    pages = list(scorer.pages())
+    if limit:
+        # An even slice of every dataset, so a quick run still scores all three.
+        by_set: dict[str, list[dict[str, str]]] = {}
+        for p in pages:
+            by_set.setdefault(p["dataset"], []).append(p)
+        share = limit / len(pages)
+        pages = [p for ps in by_set.values() for p in ps[: max(1, round(len(ps) * share))]]
+    return pages
+
+
+def _read(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
+
+
+def run_plain_trafilatura(pages: list[dict[str, str]], root: Path) -> tuple[dict[str, dict], float]:
+    import trafilatura
+
+    pred = {}
+    start = time.perf_counter()
+    for p in pages:
+        text = trafilatura.extract(_read(root / p["path"]), include_comments=False) or ""
+        pred[p["url"]] = {"url": p["url"], "text": text}
+    return pred, time.perf_counter() - start
+
+
+def run_ingest(
+    pages: list[dict[str, str]], root: Path, db: Path, workers: int
+) -> tuple[Any, float]:
+    records = (
+        Record("html", p["url"], path=str(root / p["path"]), source=p["path"]) for p in pages
+    )
+    with Store(db) as store:
+        start = time.perf_counter()
+        stats = ingest(store, records, workers=workers)
+        return stats, time.perf_counter() - start
+
+
+def read_back(db: Path) -> dict[str, dict]:
+    with Store(db, create=False) as store:
+        return {r["url"]: r for r in store.iter_articles("url, title, text, published")}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    ap.add_argument(
+        "--limit", type=int, default=None, help="about this many pages, spread over the datasets"
+    )
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--skip-speed", action="store_true", help="quality only: no baseline, no 1-worker run"
+    )
+    ap.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
+    args = ap.parse_args(argv)
+
+    scorer = load_scorer(args.shared)
+    root = args.shared / "data" / "extraction"
+    pages = list_pages(scorer, args.limit)
+    result: dict[str, Any] = {"pages": len(pages), "workers": args.workers}
+    if args.limit:
+        result["note"] = (
+            "--limit: pages outside the slice count as empty, so scores are not comparable"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.skip_speed:
+            base_pred, base_secs = run_plain_trafilatura(pages, root)
+            result["trafilatura_plain"] = {
+                "seconds": round(base_secs, 2),
+                "ms_per_page": round(1000 * base_secs / len(pages), 2),
+                "scores": scorer.score(base_pred),
+            }
+            _, one_secs = run_ingest(pages, root, Path(tmp) / "one.db", 1)
+            result["ingest_1_worker"] = {
+                "seconds": round(one_secs, 2),
+                "ms_per_page": round(1000 * one_secs / len(pages), 2),
+                "overhead_vs_trafilatura": round(one_secs / base_secs - 1, 3),
+            }
+        stats, secs = run_ingest(pages, root, Path(tmp) / "n.db", args.workers)
+        pred = read_back(Path(tmp) / "n.db")
+        result[f"ingest_{args.workers}_workers"] = {
+            "seconds": round(secs, 2),
+            "ms_per_page": round(1000 * secs / len(pages), 2),
+            "stored": stats.stored,
+            "skipped": dict(stats.skipped_by_reason),
+            "failed": dict(stats.failed_by_reason),
+            "scores": scorer.score(pred),
+        }
+        if not args.skip_speed:
+            result[f"ingest_{args.workers}_workers"]["speedup_vs_trafilatura"] = round(
+                base_secs / secs, 2
+            )
+    text = json.dumps(result, indent=1)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Regression guard on extraction quality over every page of ../shared (slow: ~1 min on 2 cores).
+
+Runs what bench/extraction_bench.py runs (ingest into SQLite, read back, score with
+../shared/tools/score_extraction.py). Thresholds sit a little under the measured figures
+(see the issue's closing note) so that noise does not fail the run, a real drop does.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Measured with `.venv/bin/python bench/extraction_bench.py` (2 workers):
+# trafilatura_eval F1 0.926, aeb F1 0.963, fundus_de F1 0.952 / title 0.82 / day 0.98.
+THRESHOLDS = {
+    ("trafilatura_eval", "f1"): 0.92,
+    ("aeb", "f1"): 0.955,
+    ("fundus_de", "f1"): 0.945,
+    ("fundus_de", "title_exact"): 0.79,
+    ("fundus_de", "date_day"): 0.96,
+}
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location(
+        "extraction_bench", ROOT / "bench" / "extraction_bench.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_extraction_quality_does_not_drop(shared: Path) -> None:
+    result = _bench().main(["--shared", str(shared), "--skip-speed", "--workers", "2"])
+    scores = result["ingest_2_workers"]["scores"]
+    low = {
+        f"{ds}.{m}": (scores[ds][m], floor)
+        for (ds, m), floor in THRESHOLDS.items()
+        if scores[ds][m] < floor
+    }
+    assert not low, f"extraction quality dropped below the floor: {low}"
