@@ -28,8 +28,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LOOPBACK = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_START_DELAY=0",
-            "-s", "DOWNLOAD_DELAY_JITTER=0"]
+LOOPBACK = [
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "AUTOTHROTTLE_START_DELAY=0",
+    "-s",
+    "DOWNLOAD_DELAY_JITTER=0",
+]
 
 
 def tree_rss(pid: int) -> int:
@@ -59,8 +65,9 @@ def tree_rss(pid: int) -> int:
 def run_measured(cmd: list[str]) -> tuple[float, int, subprocess.CompletedProcess]:
     """Run `cmd`, sampling its process tree's memory every 50 ms: (seconds, peak bytes, result)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     peak = 0
     done = threading.Event()
 
@@ -83,8 +90,17 @@ def run_measured(cmd: list[str]) -> tuple[float, int, subprocess.CompletedProces
 
 
 def crawl_cmd(db: Path, seeds: Path, extra: list[str]) -> list[str]:
-    return [sys.executable, "-m", "newsdedup", "crawl", "--db", str(db), "--seeds", str(seeds),
-            *extra]
+    return [
+        sys.executable,
+        "-m",
+        "newsdedup",
+        "crawl",
+        "--db",
+        str(db),
+        "--seeds",
+        str(seeds),
+        *extra,
+    ]
 
 
 def last_run(db: Path) -> dict:
@@ -92,10 +108,11 @@ def last_run(db: Path) -> dict:
     conn.row_factory = sqlite3.Row
     run = dict(conn.execute("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1").fetchone())
     run["not_modified"] = conn.execute(
-        "SELECT count(*) FROM fetch_log WHERE run_id = ? AND outcome = 'not_modified'",
-        [run["id"]]).fetchone()[0]
-    run["per_outlet_fetched"] = dict(conn.execute(
-        "SELECT outlet, fetched FROM crawl_run_outlets WHERE run_id = ?", [run["id"]]))
+        "SELECT count(*) FROM fetch_log WHERE run_id = ? AND outcome = 'not_modified'", [run["id"]]
+    ).fetchone()[0]
+    run["per_outlet_fetched"] = dict(
+        conn.execute("SELECT outlet, fetched FROM crawl_run_outlets WHERE run_id = ?", [run["id"]])
+    )
     conn.close()
     return run
 
@@ -110,9 +127,19 @@ def main() -> None:
         tmpdir = Path(tmp)
         seeds = tmpdir / "seeds.toml"
         server = subprocess.Popen(
-            [sys.executable, "-m", "crawler.demo.server", "--extra", str(args.extra),
-             "--seeds-out", str(seeds)],
-            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "crawler.demo.server",
+                "--extra",
+                str(args.extra),
+                "--seeds-out",
+                str(seeds),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             ready = server.stdout.readline().strip()  # type: ignore[union-attr]
             print(f"# {ready}")
@@ -122,16 +149,22 @@ def main() -> None:
             t1, peak1, _ = run_measured(crawl_cmd(db, seeds, LOOPBACK))
             r1 = last_run(db)
             report["first"] = {
-                "seconds": round(t1, 2), "requests": r1["requests"], "fetched": r1["fetched"],
-                "stored": r1["stored"], "pages_per_s": round(r1["fetched"] / t1, 1),
+                "seconds": round(t1, 2),
+                "requests": r1["requests"],
+                "fetched": r1["fetched"],
+                "stored": r1["stored"],
+                "pages_per_s": round(r1["fetched"] / t1, 1),
                 "peak_rss_mib": round(peak1 / 2**20, 1),
             }
             t2, peak2, _ = run_measured(crawl_cmd(db, seeds, LOOPBACK))
             r2 = last_run(db)
             report["second"] = {
-                "seconds": round(t2, 2), "requests": r2["requests"],
-                "not_modified": r2["not_modified"], "articles_refetched": r2["fetched"],
-                "stored": r2["stored"], "time_vs_first": round(t2 / t1, 3),
+                "seconds": round(t2, 2),
+                "requests": r2["requests"],
+                "not_modified": r2["not_modified"],
+                "articles_refetched": r2["fetched"],
+                "stored": r2["stored"],
+                "time_vs_first": round(t2 / t1, 3),
                 "peak_rss_mib": round(peak2 / 2**20, 1),
             }
             if not args.no_polite:
@@ -146,9 +179,12 @@ def main() -> None:
                 # apart, so the busiest outlet bounds the run from below.
                 busiest = max(r3["per_outlet_fetched"].values())
                 report["polite"] = {
-                    "seconds": round(t3, 2), "requests": r3["requests"],
-                    "fetched": r3["fetched"], "pages_per_s": round(r3["fetched"] / t3, 2),
-                    "delay_s": DOWNLOAD_DELAY, "busiest_outlet_pages": busiest,
+                    "seconds": round(t3, 2),
+                    "requests": r3["requests"],
+                    "fetched": r3["fetched"],
+                    "pages_per_s": round(r3["fetched"] / t3, 2),
+                    "delay_s": DOWNLOAD_DELAY,
+                    "busiest_outlet_pages": busiest,
                     "delay_lower_bound_s": round(busiest * DOWNLOAD_DELAY, 1),
                     "slowdown_vs_loopback": round(t3 / t1, 1),
                     "peak_rss_mib": round(peak3 / 2**20, 1),

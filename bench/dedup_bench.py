@@ -104,14 +104,20 @@ def run_baseline(n: int) -> dict:
     clusters = len({find(i) for i in range(n)})
     wall, cpu = time.perf_counter() - wall, _cpu() - cpu
     return {
-        "baseline_articles": n, "baseline_docs_per_s_per_core": round(n / cpu, 1),
-        "baseline_wall_s": round(wall, 1), "baseline_clusters": clusters,
-        "baseline_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "baseline_articles": n,
+        "baseline_docs_per_s_per_core": round(n / cpu, 1),
+        "baseline_wall_s": round(wall, 1),
+        "baseline_clusters": clusters,
+        "baseline_peak_rss_mib": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+        ),
     }
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--sizes", type=int, nargs="*", default=[10_000])
     ap.add_argument("--baseline", type=int, nargs="*", default=[])
     ap.add_argument("--workdir", default=tempfile.gettempdir())
@@ -124,11 +130,16 @@ def main() -> None:
     if args.one_baseline:
         print(json.dumps(run_baseline(args.one_baseline)))
         return
-    jobs = [["--one", str(n)] for n in args.sizes] + [["--one-baseline", str(n)] for n in args.baseline]
+    jobs = [["--one", str(n)] for n in args.sizes] + [
+        ["--one-baseline", str(n)] for n in args.baseline
+    ]
     for job in jobs:
         out = subprocess.run(
             [sys.executable, __file__, *job, "--workdir", args.workdir],
-            capture_output=True, text=True, check=True, env=os.environ,
+            capture_output=True,
+            text=True,
+            check=True,
+            env=os.environ,
         )
         print(out.stdout.strip(), flush=True)
 

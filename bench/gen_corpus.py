@@ -20,9 +20,42 @@ from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 
 SYLLABLES = [
-    "ber", "lin", "ge", "setz", "re", "gie", "rung", "wirt", "schaft", "kom", "mis", "sion",
-    "an", "ver", "be", "zu", "ein", "aus", "stadt", "land", "markt", "preis", "bahn", "haus",
-    "ung", "keit", "heit", "lich", "isch", "en", "er", "te", "ten", "st", "recht", "schul",
+    "ber",
+    "lin",
+    "ge",
+    "setz",
+    "re",
+    "gie",
+    "rung",
+    "wirt",
+    "schaft",
+    "kom",
+    "mis",
+    "sion",
+    "an",
+    "ver",
+    "be",
+    "zu",
+    "ein",
+    "aus",
+    "stadt",
+    "land",
+    "markt",
+    "preis",
+    "bahn",
+    "haus",
+    "ung",
+    "keit",
+    "heit",
+    "lich",
+    "isch",
+    "en",
+    "er",
+    "te",
+    "ten",
+    "st",
+    "recht",
+    "schul",
 ]
 OUTLETS = [f"outlet{i:02d}" for i in range(60)]
 
@@ -31,7 +64,9 @@ class Corpus:
     def __init__(self, seed: int = 7, vocab: int = 20_000) -> None:
         self.rng = random.Random(seed)
         r = self.rng
-        self.words = ["".join(r.choice(SYLLABLES) for _ in range(r.randint(1, 4))) for _ in range(vocab)]
+        self.words = [
+            "".join(r.choice(SYLLABLES) for _ in range(r.randint(1, 4))) for _ in range(vocab)
+        ]
         # Zipf-like weights, as a cumulative table so choices() does not rebuild it per call.
         self.cum = list(accumulate(1.0 / (i + 1) ** 0.9 for i in range(vocab)))
         self.background = [self.paragraph(45) for _ in range(50)]

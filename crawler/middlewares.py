@@ -72,12 +72,13 @@ class RetryAfterMiddleware:
         return retry
 
     def _hold_slot(self, request: Request, wait: float) -> None:
-        # The downloader waits `delay - (now - lastseen)` before a slot's next request;
-        # moving lastseen forward holds the whole slot for `wait` seconds.
+        # The downloader waits `delay - (now - lastseen)` before a slot's next request
+        # (Scrapy >= 2.19 keeps lastseen on the monotonic clock); moving lastseen forward
+        # holds the whole slot for `wait` seconds. Without a delay there is nothing to hold.
         downloader = getattr(self.crawler.engine, "downloader", None)
         slot = getattr(downloader, "slots", {}).get(request.meta.get("download_slot"))
-        if slot is not None:
-            slot.lastseen = max(slot.lastseen, time.time() + wait - slot.delay)
+        if slot is not None and slot.delay:
+            slot.lastseen = max(slot.lastseen, time.monotonic() + wait - slot.delay)
 
 
 class ConditionalGetMiddleware:

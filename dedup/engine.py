@@ -41,9 +41,13 @@ class Summary:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "indexed": self.indexed, "batches": self.batches, "pairs_added": self.pairs_added,
-            "pairs_dropped": self.pairs_dropped, "reclustered": self.reclustered,
-            "seconds": round(self.seconds, 3), **self.counts,
+            "indexed": self.indexed,
+            "batches": self.batches,
+            "pairs_added": self.pairs_added,
+            "pairs_dropped": self.pairs_dropped,
+            "reclustered": self.reclustered,
+            "seconds": round(self.seconds, 3),
+            **self.counts,
         }
 
 
@@ -74,8 +78,14 @@ class LazyGraph:
         for row in self.store.signature_rows(missing, cols):
             aid, th, sizes, pub, cred, b0, cont, bg = row
             self.g.nodes[aid] = rel.Node(
-                aid, th, np.asarray(json.loads(sizes), dtype=np.int64), pub, bool(cred),
-                frozenset(json.loads(b0)), bool(cont), frozenset(json.loads(bg)),
+                aid,
+                th,
+                tuple(json.loads(sizes)),
+                pub,
+                bool(cred),
+                frozenset(json.loads(b0)),
+                bool(cont),
+                frozenset(json.loads(bg)),
             )
 
     def load_pairs(self, ids: Iterable[str]) -> None:
@@ -121,7 +131,12 @@ def _doc_from_row(aid: str, sizes: str, blob: bytes, text_hash: str) -> Doc:
     return Doc(aid, text_hash, u32_blob(blob), offsets)
 
 
-def index_batch(store: DedupStore, rows: list[tuple[str, str, str | None, str | None]], params: Params, summary: Summary) -> None:
+def index_batch(
+    store: DedupStore,
+    rows: list[tuple[str, str, str | None, str | None]],
+    params: Params,
+    summary: Summary,
+) -> None:
     """Index one batch of new articles and bring every derived table up to date."""
     docs: dict[str, Doc] = {aid: make_doc(aid, text, params) for aid, text, _, _ in rows}
     # Signatures and band keys of the whole batch in one vectorized pass.
@@ -129,9 +144,12 @@ def index_batch(store: DedupStore, rows: list[tuple[str, str, str | None, str | 
     sizes = [len(docs[a].shingles) for a in order]
     base = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
     everything = Doc(
-        "batch", "",
+        "batch",
+        "",
         np.concatenate([docs[a].shingles for a in order]) if order else np.zeros(0, np.uint32),
-        np.concatenate([docs[a].offsets + b for a, b in zip(order, base, strict=True)]).astype(np.int64),
+        np.concatenate([docs[a].offsets + b for a, b in zip(order, base, strict=True)]).astype(
+            np.int64
+        ),
     )
     all_sigs = passage_signatures(everything, params)
     all_keys_m = band_keys(all_sigs, params)
@@ -145,11 +163,15 @@ def index_batch(store: DedupStore, rows: list[tuple[str, str, str | None, str | 
         first += doc.n_passages
         sig_rows.append(
             {
-                "article_id": aid, "text_hash": doc.text_hash, "passages": doc.n_passages,
+                "article_id": aid,
+                "text_hash": doc.text_hash,
+                "passages": doc.n_passages,
                 "shingles": len(doc.shingles),
                 "passage_sizes": json.dumps([int(x) for x in doc.passage_sizes()]),
-                "shingle_hashes": blob_u32(doc.shingles), "signatures": blob_u32(sigs.ravel()),
-                "published": published, "credits_agency": int(_credits(agencies)),
+                "shingle_hashes": blob_u32(doc.shingles),
+                "signatures": blob_u32(sigs.ravel()),
+                "published": published,
+                "credits_agency": int(_credits(agencies)),
             }
         )
     docno = store.insert_signatures(sig_rows)
@@ -161,7 +183,8 @@ def index_batch(store: DedupStore, rows: list[tuple[str, str, str | None, str | 
     members = store.bucket_members(all_keys)
     new_nos = {docno[a] for a in docs}
     crossing = [
-        k for k in all_keys
+        k
+        for k in all_keys
         if len(members[k]) > params.max_bucket
         and len(members[k]) - sum(1 for n in members[k] if n in new_nos) <= params.max_bucket
     ]
@@ -183,10 +206,16 @@ def index_batch(store: DedupStore, rows: list[tuple[str, str, str | None, str | 
     if repair_ids:
         graph.load_pairs(repair_ids)
         for aid, blob, nper in store.signature_rows(repair_ids, "signatures, passages"):
-            sigs = u32_blob(blob).reshape(int(nper), params.num_perm) if nper else np.zeros((0, params.num_perm), np.uint32)
-            ks = [int(k) for k in np.unique(band_keys(sigs, params))]
-            mem = store.bucket_members(ks)
-            ok_nos = {n for k in ks if len(mem.get(k, [])) <= params.max_bucket for n in mem.get(k, [])}
+            sigs = (
+                u32_blob(blob).reshape(int(nper), params.num_perm)
+                if nper
+                else np.zeros((0, params.num_perm), np.uint32)
+            )
+            rkeys = [int(k) for k in np.unique(band_keys(sigs, params))]
+            mem = store.bucket_members(rkeys)
+            ok_nos = {
+                n for k in rkeys if len(mem.get(k, [])) <= params.max_bucket for n in mem.get(k, [])
+            }
             ok = set(store.docnos_to_ids(ok_nos).values())
             gone = [x for x in graph.g.neighbors(aid) if x not in ok]
             for x in gone:
@@ -198,7 +227,9 @@ def index_batch(store: DedupStore, rows: list[tuple[str, str, str | None, str | 
 
     # Verify candidate pairs of the new articles.
     partner_ids = {names[n] for c in cand_nos.values() for n in c} - set(docs)
-    for aid, sizes, blob, th in store.signature_rows(partner_ids, "passage_sizes, shingle_hashes, text_hash"):
+    for aid, sizes, blob, th in store.signature_rows(
+        partner_ids, "passage_sizes, shingle_hashes, text_hash"
+    ):
         docs[aid] = _doc_from_row(aid, sizes, blob, th)
     sets = {aid: np.unique(d.shingles) for aid, d in docs.items()}
     todo = sorted({(min(a, names[n]), max(a, names[n])) for a, c in cand_nos.items() for n in c})
@@ -212,7 +243,9 @@ def index_batch(store: DedupStore, rows: list[tuple[str, str, str | None, str | 
             continue
         sa = sum(p.a_hits.values()) / max(1, len(da.shingles))
         sb = sum(p.b_hits.values()) / max(1, len(db.shingles))
-        new_pairs.append((a, b, round(sa, 4), round(sb, 4), _hits_json(p.a_hits), _hits_json(p.b_hits)))
+        new_pairs.append(
+            (a, b, round(sa, 4), round(sb, 4), _hits_json(p.a_hits), _hits_json(p.b_hits))
+        )
         changed.update((a, b))
     store.upsert_pairs(new_pairs)
     summary.pairs_added += len(new_pairs)
@@ -220,7 +253,9 @@ def index_batch(store: DedupStore, rows: list[tuple[str, str, str | None, str | 
     _recompute(store, graph, changed, params, summary)
 
 
-def _recompute(store: DedupStore, graph: LazyGraph, changed: set[str], params: Params, summary: Summary) -> None:
+def _recompute(
+    store: DedupStore, graph: LazyGraph, changed: set[str], params: Params, summary: Summary
+) -> None:
     g = graph.g
     touched: set[str] = set()
 
@@ -236,13 +271,22 @@ def _recompute(store: DedupStore, graph: LazyGraph, changed: set[str], params: P
 
     graph.load_nodes(changed)
     s1 = graph.ball(changed)
-    b0 = refresh(s1, "background0", lambda i: rel.background_passages(g, i, params, skip_containers=False))
+    b0 = refresh(
+        s1, "background0", lambda i: rel.background_passages(g, i, params, skip_containers=False)
+    )
     s2 = graph.ball(changed | b0)
     cont = refresh(s2, "container", lambda i: rel.container_flag(g, i, params))
     s3 = graph.ball(changed | cont)
-    bg = refresh(s3, "background", lambda i: rel.background_passages(g, i, params, skip_containers=True))
+    bg = refresh(
+        s3, "background", lambda i: rel.background_passages(g, i, params, skip_containers=True)
+    )
     store.save_flags(
-        (i, _jlist(g.nodes[i].background0), int(g.nodes[i].container), _jlist(g.nodes[i].background))
+        (
+            i,
+            _jlist(g.nodes[i].background0),
+            int(g.nodes[i].container),
+            _jlist(g.nodes[i].background),
+        )
         for i in sorted(touched)
     )
 
@@ -327,14 +371,18 @@ def _recompute(store: DedupStore, graph: LazyGraph, changed: set[str], params: P
     store.refresh_container_counts({cluster_of[i] for i in region} | {r[2] for r in links})
 
 
-def _member_stats(i: str, rep: str, comp: list[str], sets: dict[str, np.ndarray]) -> tuple[float, float]:
+def _member_stats(
+    i: str, rep: str, comp: list[str], sets: dict[str, np.ndarray]
+) -> tuple[float, float]:
     """(share of i's shingles found in the rest of its cluster, Jaccard with the representative)."""
     if len(comp) == 1:
         return 0.0, 1.0
     mine = sets.get(i)
     if mine is None or not len(mine):
         return 0.0, 1.0 if i == rep else 0.0
-    others = np.unique(np.concatenate([sets[x] for x in comp if x != i and x in sets] or [np.zeros(0, np.uint32)]))
+    others = np.unique(
+        np.concatenate([sets[x] for x in comp if x != i and x in sets] or [np.zeros(0, np.uint32)])
+    )
     share = float(np.isin(mine, others, assume_unique=True).mean())
     r = sets.get(rep)
     if r is None or not len(r):

@@ -14,8 +14,26 @@ import unicodedata
 # Agencies whose credit tags ("(dpa)", "(dpa, AFP, Reuters)", "Berlin (dpa) -") are
 # signatures, not content: two stories both signed "(dpa)" share nothing.
 AGENCIES = (
-    "dpa", "afp", "reuters", "rtr", "ap", "epd", "kna", "sid", "dts", "apa", "sda",
-    "ddp", "kap", "bang", "ots", "dpa-afx", "afx", "awp", "idea", "ips",
+    "dpa",
+    "afp",
+    "reuters",
+    "rtr",
+    "ap",
+    "epd",
+    "kna",
+    "sid",
+    "dts",
+    "apa",
+    "sda",
+    "ddp",
+    "kap",
+    "bang",
+    "ots",
+    "dpa-afx",
+    "afx",
+    "awp",
+    "idea",
+    "ips",
 )
 _AGENCY = "|".join(sorted((re.escape(a) for a in AGENCIES), key=len, reverse=True))
 # "(dpa)", "(dpa, afp)", "(afp/dpa)", "(dpa/lby)": a parenthesis holding only credits.
@@ -33,9 +51,26 @@ WORD = re.compile(r"\w+")
 # Typographic variants that outlets swap freely for one another.
 _TRANSLATE = str.maketrans(
     {
-        "„": '"', "“": '"', "”": '"', "«": '"', "»": '"', "‟": '"', "″": '"',
-        "‚": "'", "‘": "'", "’": "'", "‹": "'", "›": "'", "`": "'", "´": "'",
-        "–": "-", "—": "-", "‑": "-", "‒": "-", "―": "-", "−": "-",
+        "„": '"',
+        "“": '"',
+        "”": '"',
+        "«": '"',
+        "»": '"',
+        "‟": '"',
+        "″": '"',
+        "‚": "'",
+        "‘": "'",
+        "’": "'",
+        "‹": "'",
+        "›": "'",
+        "`": "'",
+        "´": "'",
+        "–": "-",
+        "—": "-",
+        "‑": "-",
+        "‒": "-",
+        "―": "-",
+        "−": "-",
         "\u00ad": None,  # soft hyphen
         "\u200b": None,  # zero-width space
     }

@@ -29,8 +29,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import numpy as np
-
 from dedup.params import Params
 
 
@@ -92,7 +90,9 @@ class Graph:
         return self.adj.get(x, {}).get(y)
 
 
-def containment(node: Node, hits: dict[int, int], skip: frozenset[int] | set[int] = frozenset()) -> float:
+def containment(
+    node: Node, hits: dict[int, int], skip: frozenset[int] | set[int] = frozenset()
+) -> float:
     """Share of `node`'s shingles (passages in `skip` left out) that `hits` found elsewhere."""
     if not skip:
         return sum(hits.values()) / node.total if node.total else 0.0
@@ -162,14 +162,12 @@ def container_flag(g: Graph, d: str, params: Params) -> bool:
         for y in quoted[i + 1 :]:
             related = bool(spans[x] & spans[y])
             if not related:
-                p = g.pair(x, y)
-                if p is not None:
+                q = g.pair(x, y)
+                if q is not None:
                     nx, ny = g.nodes[x], g.nodes[y]
                     related = max(
-                        p.raw_containment(nx), p.raw_containment(ny)
-                    ) >= params.contain_threshold or (
-                        nx.has_text and nx.text_hash == ny.text_hash
-                    )
+                        q.raw_containment(nx), q.raw_containment(ny)
+                    ) >= params.contain_threshold or (nx.has_text and nx.text_hash == ny.text_hash)
             if related:
                 parent[find(x)] = find(y)
     if len({find(x) for x in quoted}) >= 2:

@@ -27,8 +27,16 @@ from dedup.params import Params
 _U64 = np.uint64
 # Odd multipliers to fold n token hashes into one shingle hash (mod 2^64).
 _FOLD = np.array(
-    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
-     0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x27D4EB2F165667C5, 0x94D049BB133111EB],
+    [
+        0x9E3779B97F4A7C15,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0xD6E8FEB86659FD93,
+        0xFF51AFD7ED558CCD,
+        0xC4CEB9FE1A85EC53,
+        0x27D4EB2F165667C5,
+        0x94D049BB133111EB,
+    ],
     dtype=_U64,
 )
 
@@ -83,7 +91,9 @@ def shingle_passages(parts: list[list[str]], k: int) -> tuple[np.ndarray, np.nda
         # Short passages (< k words) fold only their own words: recompute them alone.
         for pi in np.nonzero(lens < k)[0]:
             s0, m = int(starts[pi]), int(lens[pi])
-            acc[s0] = sum(int(th[s0 + j]) * int(_FOLD[j % len(_FOLD)]) for j in range(m)) % (1 << 64)
+            acc[s0] = sum(int(th[s0 + j]) * int(_FOLD[j % len(_FOLD)]) for j in range(m)) % (
+                1 << 64
+            )
         pid = np.repeat(np.arange(len(parts), dtype=np.int64), lens)
         pos = np.arange(n, dtype=np.int64) - starts[pid]
         valid = pos <= (lens - kk)[pid]

@@ -45,8 +45,13 @@ import numpy as np
 from dedup.params import Params
 
 TABLES = (
-    "dedup_params", "dedup_signatures", "dedup_lsh", "dedup_pairs",
-    "clusters", "cluster_members", "dedup_contains",
+    "dedup_params",
+    "dedup_signatures",
+    "dedup_lsh",
+    "dedup_pairs",
+    "clusters",
+    "cluster_members",
+    "dedup_contains",
 )
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dedup_params (name TEXT PRIMARY KEY, value TEXT);
@@ -163,7 +168,9 @@ class DedupStore:
             return
         diff = {k: (stored.get(k), v) for k, v in wanted.items() if stored.get(k) != v}
         if diff:
-            shown = ", ".join(f"{k}: db has {a!r}, asked {b!r}" for k, (a, b) in sorted(diff.items()))
+            shown = ", ".join(
+                f"{k}: db has {a!r}, asked {b!r}" for k, (a, b) in sorted(diff.items())
+            )
             raise ParamsMismatch(
                 f"this database was deduplicated with other parameters ({shown}); "
                 "rebuild with `newsdedup dedup --rebuild` (and the new options) "
@@ -201,9 +208,16 @@ class DedupStore:
                 "passage_sizes, shingle_hashes, signatures, published, credits_agency, indexed) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [
-                    r["article_id"], r["text_hash"], r["passages"], r["shingles"],
-                    r["passage_sizes"], r["shingle_hashes"], r["signatures"],
-                    r["published"], r["credits_agency"], now,
+                    r["article_id"],
+                    r["text_hash"],
+                    r["passages"],
+                    r["shingles"],
+                    r["passage_sizes"],
+                    r["shingle_hashes"],
+                    r["signatures"],
+                    r["published"],
+                    r["credits_agency"],
+                    now,
                 ],
             )
             ids[r["article_id"]] = int(cur.lastrowid or 0)
@@ -294,8 +308,8 @@ class DedupStore:
     def replace_clusters(
         self,
         article_ids: Iterable[str],
-        members: list[tuple[str, str, int, float | None, float | None, str | None, int]],
-        clusters: list[tuple[str, str, int, int]],
+        members: Sequence[tuple[str, str, int, float | None, float | None, str | None, int]],
+        clusters: Sequence[tuple[str, str, int, int]],
     ) -> None:
         """Drop the cluster rows of `article_ids` (and their now empty clusters), write new ones."""
         ids = sorted(set(article_ids))
@@ -309,9 +323,13 @@ class DedupStore:
                     list(chunk),
                 )
             )
-            self.conn.execute(f"DELETE FROM cluster_members WHERE article_id IN ({marks})", list(chunk))
+            self.conn.execute(
+                f"DELETE FROM cluster_members WHERE article_id IN ({marks})", list(chunk)
+            )
         for chunk in _chunks(sorted(old)):
-            self.conn.execute(f"DELETE FROM clusters WHERE cluster_id IN ({_marks(len(chunk))})", list(chunk))
+            self.conn.execute(
+                f"DELETE FROM clusters WHERE cluster_id IN ({_marks(len(chunk))})", list(chunk)
+            )
         self.conn.executemany(
             "INSERT INTO cluster_members (article_id, cluster_id, is_representative, share, "
             "similarity, exact_duplicate_of, is_container) VALUES (?,?,?,?,?,?,?)",
@@ -360,7 +378,9 @@ class DedupStore:
             "JOIN articles a ON a.id = c.container_id ORDER BY a.url, c.cluster_id"
         )
 
-    def largest_clusters(self, limit: int) -> list[tuple[str, int, int, int, str | None, str | None]]:
+    def largest_clusters(
+        self, limit: int
+    ) -> list[tuple[str, int, int, int, str | None, str | None]]:
         return self.conn.execute(
             "SELECT c.cluster_id, c.size, c.exact_duplicates, c.containers, a.outlet, a.title "
             "FROM clusters c LEFT JOIN articles a ON a.id = c.representative "

@@ -20,7 +20,9 @@ def passage_hits(doc: Doc, other_set: np.ndarray) -> dict[int, int]:
     return {int(i): int(c) for i, c in enumerate(counts) if c}
 
 
-def verify(a: Doc, b: Doc, params: Params, sets: dict[str, np.ndarray] | None = None) -> Pair | None:
+def verify(
+    a: Doc, b: Doc, params: Params, sets: dict[str, np.ndarray] | None = None
+) -> Pair | None:
     """The pair of `a` and `b` if they share evidence worth keeping, else None.
 
     Kept when some passage of either side is matched (>= passage_match of its

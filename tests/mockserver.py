@@ -53,6 +53,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         with self.server.lock:
             self.server.requests[path] += 1
+            self.server.times.setdefault(path, []).append(time.monotonic())
             count = self.server.requests[path]
         route = self.server.routes.get(path)
         if route is None and path.startswith("/many/"):
@@ -121,6 +122,7 @@ class _Server(ThreadingHTTPServer):
         pass  # clients hanging up on the slow and huge pages is the point of those pages
     routes: dict[str, tuple[str, Any]]
     requests: Counter[str]
+    times: dict[str, list[float]]  # path -> monotonic time of each request
     lock: threading.Lock
 
 
@@ -138,6 +140,7 @@ class HostileOutlet:
     def __enter__(self) -> HostileOutlet:
         server = _Server(("127.0.0.1", 0), _Handler)
         server.requests = Counter()
+        server.times = {}
         server.lock = threading.Lock()
         self.server = server
         self.base = f"http://127.0.0.1:{server.server_address[1]}"
@@ -154,6 +157,11 @@ class HostileOutlet:
     def requests(self) -> Counter[str]:
         assert self.server is not None
         return self.server.requests
+
+    @property
+    def times(self) -> dict[str, list[float]]:
+        assert self.server is not None
+        return self.server.times
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -174,6 +182,7 @@ class HostileOutlet:
         "/huge.html": "failed",
         "/intern/secret.html": "skipped",  # robots.txt disallows it
         "/ratelimited.html": "stored",  # 429 with Retry-After: 1, then 200
+        "/unavailable.html": "failed",  # 503 with a Retry-After of an hour: given up
     }
 
     def _routes(self) -> dict[str, tuple[str, Any]]:
@@ -196,7 +205,12 @@ class HostileOutlet:
             "/huge.html": ("huge", self.huge_bytes),
             "/intern/secret.html": ("html", article_html(5)),
             "/ratelimited.html": ("retry_after", (429, 1, article_html(6))),
+            "/unavailable.html": ("retry_after", (503, 3600, article_html(7))),
             "/feed.xml": ("bytes", (self._feed(list(self.BAD_ARTICLES)), "application/rss+xml")),
+            "/ratelimit-feed.xml": ("bytes", (self._feed(
+                # Listed last: Scrapy's default LIFO queue fetches it first.
+                [f"/many/{i}.html" for i in range(6)] + ["/ratelimited.html"]),
+                "application/rss+xml")),
             "/broken-feed.xml": ("bytes", (b"<rss><channel><item><title>Abgeschnitt", "text/xml")),
             "/not-a-feed.xml": ("bytes", (b"\x00\x01garbage\xff" * 50, "application/xml")),
             "/sitemap.xml.gz": ("bytes", (b"\x1f\x8b\x08\x00" + bytes(range(7, 250)) * 4,

@@ -34,6 +34,10 @@ def test_every_bad_page_is_recorded_and_the_crawl_goes_on(tmp_path):
         assert got == HostileOutlet.BAD_ARTICLES
         # The 429 was retried once, after its Retry-After second.
         assert site.requests["/ratelimited.html"] == 2
+        first, again = site.times["/ratelimited.html"]
+        assert again - first >= 0.9
+        # The 503 asked for an hour: given up at once, not retried.
+        assert site.requests["/unavailable.html"] == 1
         # The endless response was cut at DOWNLOAD_MAXSIZE, the slow one at the timeout.
         assert elapsed < 60
         # The outlet whose robots.txt disallows everything: nothing but robots.txt fetched.
@@ -47,6 +51,7 @@ def test_every_bad_page_is_recorded_and_the_crawl_goes_on(tmp_path):
     assert reasons[site.url("/slow.html")] == "timeout"
     assert reasons[site.url("/huge.html")] == "too_large"
     assert reasons[site.url("/binary.pdf")] == "not_html"
+    assert reasons[site.url("/unavailable.html")] == "retry_after_too_long"
     assert reasons[site.url("/intern/secret.html")] == "robots_disallowed"
     assert reasons[site.url("/broken-feed.xml")] == "feed_no_entries"  # truncated before any
     assert reasons[site.url("/not-a-feed.xml")] == "feed_not_a_feed"
@@ -58,7 +63,7 @@ def test_every_bad_page_is_recorded_and_the_crawl_goes_on(tmp_path):
     assert "Grüße aus Köln" in title
 
     run = query(db, "SELECT status, stored, failed, skipped FROM crawl_runs")
-    assert run == [("ok", 5, 6 + 2, run[0][3])]
+    assert run == [("ok", 5, 7 + 2, run[0][3])]
     per = {r[0]: (r[1], json.loads(r[2])) for r in query(
         db, "SELECT outlet, stored, failed_by_reason FROM crawl_run_outlets")}
     assert per["testblatt"][0] == 5
@@ -81,3 +86,22 @@ def test_feed_listing_ten_thousand_urls_is_capped(tmp_path):
         db, "SELECT stored, discovered, skipped_by_reason FROM crawl_run_outlets")[0]
     assert stored == 25 and discovered == 10_000
     assert json.loads(skipped) == {"over_limit": 9_975}
+
+
+def test_retry_after_holds_back_the_whole_outlet(tmp_path):
+    db, seeds = tmp_path / "news.db", tmp_path / "outlets.toml"
+    with HostileOutlet() as site:
+        seeds.write_text(site.seeds_toml("bremse", feeds=["/ratelimit-feed.xml"]), encoding="utf-8")
+        result = scrapy_crawl(
+            "-s", f"NEWSDEDUP_DB={db}", "-s", f"NEWSDEDUP_SEEDS={seeds}",
+            "-s", "DOWNLOAD_DELAY=0.1", "-s", "DOWNLOAD_DELAY_JITTER=0",
+            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        times = site.times
+    refused = times["/ratelimited.html"][0]
+    later = [t for path, ts in times.items() for t in ts if t > refused]
+    assert len(later) >= 2
+    # Retry-After: 1 on the 429 — nothing of this outlet was requested in the next second.
+    assert min(later) - refused >= 0.9
+    assert query(db, "SELECT count(*) FROM articles") == [(7,)]

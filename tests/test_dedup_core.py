@@ -17,10 +17,39 @@ from dedup.params import Params
 from dedup.sketch import lean_minhash, make_doc, passage_signatures
 
 WORDS = [
-    "regierung", "bundestag", "minister", "erklärte", "gestern", "berlin", "zahlen", "prozent",
-    "wirtschaft", "kritik", "opposition", "gesetz", "entwurf", "sprecher", "polizei", "stadt",
-    "menschen", "woche", "jahr", "million", "euro", "verband", "forderung", "pläne", "einigung",
-    "streit", "koalition", "länder", "kommission", "bericht", "studie", "ergebnis", "schule",
+    "regierung",
+    "bundestag",
+    "minister",
+    "erklärte",
+    "gestern",
+    "berlin",
+    "zahlen",
+    "prozent",
+    "wirtschaft",
+    "kritik",
+    "opposition",
+    "gesetz",
+    "entwurf",
+    "sprecher",
+    "polizei",
+    "stadt",
+    "menschen",
+    "woche",
+    "jahr",
+    "million",
+    "euro",
+    "verband",
+    "forderung",
+    "pläne",
+    "einigung",
+    "streit",
+    "koalition",
+    "länder",
+    "kommission",
+    "bericht",
+    "studie",
+    "ergebnis",
+    "schule",
 ]
 
 
@@ -117,7 +146,9 @@ def test_copies_cluster_and_ticker_becomes_container(tmp_path: Path) -> None:
     links = conn.execute(
         "SELECT a.url, c.cluster_id FROM cluster_containers c JOIN articles a ON a.id = c.container_id"
     ).fetchall()
-    assert sorted(cid for url, cid in links if url.endswith("ticker")) == sorted([got["a1"], got["b1"]])
+    assert sorted(cid for url, cid in links if url.endswith("ticker")) == sorted(
+        [got["a1"], got["b1"]]
+    )
 
 
 def test_incremental_equals_batch(tmp_path: Path) -> None:
@@ -130,7 +161,9 @@ def test_incremental_equals_batch(tmp_path: Path) -> None:
     many = make_db(tmp_path / "many.db", {})
     store = Store(tmp_path / "many.db")
     for key in sorted(texts, reverse=True):
-        store.upsert_articles([{"url": f"https://example.org/{key}", "outlet": "t", "text": texts[key]}])
+        store.upsert_articles(
+            [{"url": f"https://example.org/{key}", "outlet": "t", "text": texts[key]}]
+        )
         dedup.update(many)
     assert clusters_by_url(one) == clusters_by_url(many)
     got = clusters_by_url(one)
@@ -140,3 +173,23 @@ def test_incremental_equals_batch(tmp_path: Path) -> None:
         "WHERE a.url LIKE '%/dup' OR a.url LIKE '%/s4'"
     ).fetchall()
     assert sorted(r[0] is None for r in dup_of) == [False, True]
+
+
+def test_hot_buckets_give_the_same_pairs_whatever_the_batching(tmp_path: Path) -> None:
+    """A bucket that turns hot mid-way takes back its pairs, as if it had always been hot."""
+    shared = story(999, 1)
+    texts = {f"t{i}": story(i, 3) + "\n\n" + shared for i in range(5)}
+    texts["copy"] = texts["t0"]
+    one = make_db(tmp_path / "one.db", texts)
+    dedup.update(one, max_bucket=3)
+    many = make_db(tmp_path / "many.db", {})
+    store = Store(tmp_path / "many.db")
+    for key in sorted(texts):
+        store.upsert_articles([{"url": f"https://example.org/{key}", "outlet": "t", "text": texts[key]}])
+        dedup.update(many, max_bucket=3)
+
+    def pairs(c: sqlite3.Connection) -> list[tuple]:
+        return c.execute("SELECT * FROM dedup_pairs ORDER BY a, b").fetchall()
+
+    assert pairs(one) == pairs(many)
+    assert clusters_by_url(one) == clusters_by_url(many)

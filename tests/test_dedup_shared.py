@@ -56,8 +56,15 @@ def _score(shared: Path, name: str, tmp_path: Path) -> dict:
     pred = tmp_path / f"{name}.jsonl"
     pred.write_text(out.output)
     score = subprocess.run(
-        [sys.executable, str(shared / "tools" / "score_dedup.py"), str(bench / "gold.json"), str(pred)],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            str(shared / "tools" / "score_dedup.py"),
+            str(bench / "gold.json"),
+            str(pred),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(score.stdout)
 

@@ -88,6 +88,8 @@ def failure_reason(failure: Failure) -> tuple[str, int | None]:
             return "robots_disallowed", None
         if "redirect" in msg:
             return "redirect_loop", None
+        if "Retry-After" in msg:
+            return "retry_after_too_long", None
         return "ignored", None
     table: list[tuple[tuple[type[BaseException], ...], str]] = [
         ((DownloadTimeoutError, TimeoutError, TCPTimedOutError), "timeout"),

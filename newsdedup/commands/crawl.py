@@ -12,11 +12,13 @@ from pathlib import Path
 
 import click
 
-from crawler.run import RunResult, run_crawl
-from crawler.runlog import RunLocked
-from crawler.seeds import SeedsError
+from typing import TYPE_CHECKING
+
 from crawler.store import Store
 from newsdedup.cli import cli
+
+if TYPE_CHECKING:
+    from crawler.run import RunResult
 
 # sysexits.h EX_TEMPFAIL: cron wrappers can tell "another run is busy" from a failure.
 EXIT_LOCKED = 75
@@ -28,6 +30,11 @@ db_option = click.option(
 
 
 def _crawl_or_fail(db: str, seeds: str, **kwargs: object) -> RunResult:
+    # Imported here: Scrapy takes a second to import, and `--help` should not wait for it.
+    from crawler.run import run_crawl
+    from crawler.runlog import RunLocked
+    from crawler.seeds import SeedsError
+
     try:
         return run_crawl(db, seeds, **kwargs)  # type: ignore[arg-type]
     except RunLocked as exc:

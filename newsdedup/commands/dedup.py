@@ -64,7 +64,9 @@ def dedup_command(db: str, rebuild: bool, batch_size: int, **options: object) ->
         stored = DedupStore(conn).stored_params() if _has_params(conn) else {}
         params = {**stored, **params}
     try:
-        summary = (dedup.rebuild if rebuild else dedup.update)(conn, batch_size=batch_size, **params)
+        summary = (dedup.rebuild if rebuild else dedup.update)(
+            conn, batch_size=batch_size, **params
+        )
     except (dedup.ParamsMismatch, ValueError, TypeError) as err:
         raise click.ClickException(str(err)) from err
     click.echo(
@@ -75,13 +77,20 @@ def dedup_command(db: str, rebuild: bool, batch_size: int, **options: object) ->
 
 
 def _has_params(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'dedup_params'").fetchone() is not None
+    return (
+        conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'dedup_params'").fetchone()
+        is not None
+    )
 
 
 @cli.command("clusters")
 @click.option("--db", default="news.db", show_default=True, help="SQLite database file.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "jsonl"]),
+    default="table",
+    show_default=True,
     help="jsonl: one {url, cluster} line per article, then {container, contains, share} lines.",
 )
 @click.option("--limit", default=20, show_default=True, help="Clusters shown by --format table.")
@@ -95,13 +104,19 @@ def clusters_command(db: str, fmt: str, limit: int) -> None:
     """
     conn = _connect(db)
     if not _has_params(conn):
-        raise click.ClickException(f"{db}: not deduplicated yet; run `newsdedup dedup --db {db}` first")
+        raise click.ClickException(
+            f"{db}: not deduplicated yet; run `newsdedup dedup --db {db}` first"
+        )
     store = DedupStore(conn)
     if fmt == "jsonl":
         for url, cluster in store.assignments():
             click.echo(json.dumps({"url": url, "cluster": cluster}, ensure_ascii=False))
         for url, cluster, share in store.container_links():
-            click.echo(json.dumps({"container": url, "contains": cluster, "share": share}, ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {"container": url, "contains": cluster, "share": share}, ensure_ascii=False
+                )
+            )
         return
     rows = store.largest_clusters(limit)
     counts = store.counts()
