@@ -212,6 +212,9 @@ class HostileOutlet:
                 [f"/many/{i}.html" for i in range(6)] + ["/ratelimited.html"]),
                 "application/rss+xml")),
             "/broken-feed.xml": ("bytes", (b"<rss><channel><item><title>Abgeschnitt", "text/xml")),
+            "/broken-feed.json": ("bytes", (b'{"version": "https://jsonfeed.org/version/1.1", '
+                                            b'"items": [{"id": "1", "url": "/good/', 
+                                            "application/feed+json")),
             "/not-a-feed.xml": ("bytes", (b"\x00\x01garbage\xff" * 50, "application/xml")),
             "/sitemap.xml.gz": ("bytes", (b"\x1f\x8b\x08\x00" + bytes(range(7, 250)) * 4,
                                           "application/x-gzip")),

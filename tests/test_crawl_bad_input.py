@@ -16,7 +16,8 @@ def test_every_bad_page_is_recorded_and_the_crawl_goes_on(tmp_path):
     with HostileOutlet(slow_seconds=4) as site, closed:
         seeds.write_text(
             site.seeds_toml("testblatt")
-            + site.seeds_toml("kaputt", feeds=["/broken-feed.xml", "/not-a-feed.xml"],
+            + site.seeds_toml("kaputt", feeds=["/broken-feed.xml", "/not-a-feed.xml",
+                                               "/broken-feed.json"],
                               sitemaps=["/sitemap.xml.gz"])
             + closed.seeds_toml("verschlossen"),
             encoding="utf-8",
@@ -55,6 +56,7 @@ def test_every_bad_page_is_recorded_and_the_crawl_goes_on(tmp_path):
     assert reasons[site.url("/intern/secret.html")] == "robots_disallowed"
     assert reasons[site.url("/broken-feed.xml")] == "feed_no_entries"  # truncated before any
     assert reasons[site.url("/not-a-feed.xml")] == "feed_not_a_feed"
+    assert reasons[site.url("/broken-feed.json")] == "feed_malformed"
     assert reasons[site.url("/sitemap.xml.gz")] == "sitemap_malformed"
     assert reasons[closed.url("/feed.xml")] == "robots_disallowed"
 
@@ -63,11 +65,11 @@ def test_every_bad_page_is_recorded_and_the_crawl_goes_on(tmp_path):
     assert "Grüße aus Köln" in title
 
     run = query(db, "SELECT status, stored, failed, skipped FROM crawl_runs")
-    assert run == [("ok", 5, 7 + 2, run[0][3])]
+    assert run == [("ok", 5, 7 + 3, run[0][3])]
     per = {r[0]: (r[1], json.loads(r[2])) for r in query(
         db, "SELECT outlet, stored, failed_by_reason FROM crawl_run_outlets")}
     assert per["testblatt"][0] == 5
-    assert per["kaputt"][1] == {"feed_not_a_feed": 1, "sitemap_malformed": 1}
+    assert per["kaputt"][1] == {"feed_not_a_feed": 1, "feed_malformed": 1, "sitemap_malformed": 1}
     assert query(db, "PRAGMA integrity_check") == [("ok",)]
     # Idempotent: no URL stored twice.
     assert query(db, "SELECT count(*) = count(DISTINCT url) FROM articles") == [(1,)]

@@ -1,0 +1,164 @@
+"""The crawl's command line and its small pure parts: the window, Retry-After, the store,
+the lock, progress, and the docs (every command has help with an example and is in the
+README)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from crawler.middlewares import retry_after_seconds
+from crawler.progress import render_counts
+from crawler.runlog import OutletCounts
+from crawler.spiders.outlets import parse_since
+from crawler.store import Store, article_id
+from newsdedup.cli import cli
+from tests.crawling import ROOT, newsdedup, query
+
+NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, NOW - timedelta(hours=48)),
+        ("6h", NOW - timedelta(hours=6)),
+        ("2d", NOW - timedelta(days=2)),
+        ("90m", NOW - timedelta(minutes=90)),
+        ("2025-03-10", datetime(2025, 3, 10, tzinfo=UTC)),
+        ("2025-03-10T08:00:00+01:00", datetime(2025, 3, 10, 7, tzinfo=UTC)),
+    ],
+)
+def test_since_window(value, expected):
+    assert parse_since(value, default_hours=48, now=NOW) == expected
+
+
+def test_since_window_rejects_nonsense():
+    with pytest.raises(ValueError, match="give a duration such as 6h"):
+        parse_since("gestern", default_hours=48)
+
+
+def test_retry_after_header_forms():
+    assert retry_after_seconds("120") == 120
+    assert retry_after_seconds("Fri, 14 Mar 2025 12:01:00 GMT", now=NOW.timestamp()) == 60
+    assert retry_after_seconds("Fri, 14 Mar 2025 11:00:00 GMT", now=NOW.timestamp()) == 0
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds(None) is None
+
+
+def test_store_is_idempotent_and_searchable(tmp_path):
+    db = tmp_path / "news.db"
+    row = {"url": "https://example.org/a.html", "outlet": "x", "title": "Sturm über Hamburg",
+           "text": "Orkanböen legen den Bahnverkehr lahm.", "agencies": ["dpa"]}
+    with Store(db) as store:
+        store.upsert_articles([row])
+        store.upsert_articles([{**row, "title": "Sturm über Hamburg: Bahn stoppt Fernverkehr"}])
+        assert store.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    rows = query(db, "SELECT id, title, agencies FROM articles")
+    assert rows == [(article_id(row["url"]), "Sturm über Hamburg: Bahn stoppt Fernverkehr",
+                     '["dpa"]')]
+    hits = query(db, "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'Fernverkehr'")
+    assert len(hits) == 1
+    assert query(db, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'Orkanböen'") \
+        == [(1,)]
+
+
+def test_progress_table_lists_busiest_outlets_and_totals():
+    counts = {"a": OutletCounts(discovered=3, fetched=2, stored=2),
+              "bb": OutletCounts(discovered=9, fetched=7, stored=5),
+              "c": OutletCounts()}
+    counts["bb"].failed["http_404"] = 2
+    lines = render_counts(counts, limit=2)
+    assert lines[1].split() == ["bb", "9", "7", "5", "0", "2"]
+    assert lines[2].split()[0] == "a"
+    assert lines[-2] == "... 1 more outlets"
+    assert lines[-1].split() == ["total", "12", "9", "7", "0", "2"]
+
+
+def test_crawl_reports_user_mistakes_in_one_line(tmp_path):
+    runner = CliRunner()
+    seeds = tmp_path / "outlets.toml"
+    seeds.write_text('[[outlet]]\nid = "x"\nname = "X"\ncountry = "DE"\nlanguage = "de"\n'
+                     'feeds = ["htp://x.example/feed"]\n', encoding="utf-8")
+    result = runner.invoke(cli, ["crawl", "--db", str(tmp_path / "n.db"), "--seeds", str(seeds)])
+    assert result.exit_code == 1
+    assert f"{seeds}:6" in result.output and "feeds[0]" in result.output
+    assert "Traceback" not in result.output
+
+    good = tmp_path / "good.toml"
+    good.write_text(seeds.read_text().replace("htp://", "http://"), encoding="utf-8")
+    result = runner.invoke(cli, ["crawl", "--db", str(tmp_path / "n.db"), "--seeds", str(good),
+                                 "--outlet", "nope"])
+    assert result.exit_code == 1 and "unknown outlet id(s): nope" in result.output
+    result = runner.invoke(cli, ["crawl", "--db", str(tmp_path / "n.db"), "--seeds", str(good),
+                                 "--since", "gestern"])
+    assert result.exit_code == 1 and "--since 'gestern'" in result.output
+    result = runner.invoke(cli, ["crawl", "--seeds", str(good), "-s", "DOWNLOAD_DELAY"])
+    assert result.exit_code == 2 and "NAME=VALUE" in result.output
+    assert not (tmp_path / "n.db").exists()
+
+
+def test_crawl_exits_75_while_another_process_holds_the_database(tmp_path):
+    db = tmp_path / "news.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from crawler.runlog import acquire_lock; "
+         f"acquire_lock({str(db)!r}); print('held', flush=True); time.sleep(60)"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        result = newsdedup("crawl", "--db", str(db), "--seeds", str(ROOT / "seeds/outlets.toml"))
+        assert result.returncode == 75
+        assert f"pid {holder.pid}" in result.stderr and "exits without crawling" in result.stderr
+        assert time.monotonic() - started < 20
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_stats_reads_runs_and_articles(tmp_path):
+    db = tmp_path / "news.db"
+    with Store(db) as store:
+        store.upsert_outlets([{"id": "x", "name": "X"}])
+        run = store.start_run(command="crawl", since=None, outlets=1)
+        store.upsert_articles([{"url": "https://x.example/1", "outlet": "x", "title": "T",
+                                "text": "t", "published": "2025-03-14T10:00:00+01:00"}])
+        store.finish_run(run, status="ok", per_outlet={"x": {"stored": 1}}, requests=3)
+    result = CliRunner().invoke(cli, ["stats", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "1 articles" in result.output
+    assert "run 1:      1      0" in result.output
+    assert "#1 " in result.output and "ok" in result.output
+    missing = CliRunner().invoke(cli, ["stats", "--db", str(tmp_path / "none.db")])
+    assert missing.exit_code == 1 and "no such database" in missing.output
+
+
+def test_every_command_has_help_with_an_example_and_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, command in cli.commands.items():
+        result = CliRunner().invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert "Example" in result.output, f"`newsdedup {name} --help` has no example"
+        assert f"newsdedup {name}" in readme, f"README does not mention `newsdedup {name}`"
+
+
+def test_finished_run_row_has_per_outlet_reasons(tmp_path):
+    db = tmp_path / "news.db"
+    with Store(db) as store:
+        run = store.start_run(command="crawl", since=None, outlets=2)
+        counts = OutletCounts(discovered=4, fetched=3, stored=2)
+        counts.skipped["known"] = 1
+        counts.failed["http_404"] = 1
+        totals = store.finish_run(run, status="ok", per_outlet={"a": counts.as_row(), "b": {}})
+    assert totals == {"discovered": 4, "fetched": 3, "stored": 2, "skipped": 1, "failed": 1}
+    rows = query(db, "SELECT outlet, skipped_by_reason, failed_by_reason FROM crawl_run_outlets "
+                     "ORDER BY outlet")
+    assert [(o, json.loads(s), json.loads(f)) for o, s, f in rows] == [
+        ("a", {"known": 1}, {"http_404": 1}), ("b", {}, {})]
