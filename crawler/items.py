@@ -10,6 +10,7 @@ class FetchedPage:
     """One fetched article page, before extraction."""
 
     url: str  # canonical URL the article is stored under (rel=canonical honoured)
+    listed_url: str  # canonical form of the URL the feed/sitemap/homepage listed
     outlet: str  # outlets.id from the seeds file; the store's `articles.outlet`
     html: str  # decoded page HTML; the pipeline hands it to `crawler.extract`
     status: int  # HTTP status of the final response (after redirects)

@@ -283,6 +283,23 @@ def strip_site_suffix(title: str, *, site_names: list[str], others: list[str]) -
     return title[:end].strip() if end < len(title) and title[:end].strip() else title
 
 
+_DATE_ONLY = re.compile(r"\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2}")
+
+
+def _date_segment(*titles: str | None) -> str | None:
+    """A title segment that is only a date ("... | DW | 28.04.2023"): the page's date stamp.
+
+    Only a whole segment counts; a date inside the headline is news, not a stamp.
+    """
+    for title in titles:
+        if not title:
+            continue
+        for segment in _TITLE_SEPARATORS.split(title)[1:]:
+            if _DATE_ONLY.fullmatch(segment.strip()):
+                return parse_date(segment.strip())
+    return None
+
+
 def _host_names(url: str | None) -> list[str]:
     if not url:
         return []
@@ -369,6 +386,8 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
             )
         ),
     )
+    if pm.published is None:
+        pm.published = _date_segment(title_tag, og_title)
     pm.modified = _first(
         parse_date(_text(article.get("dateModified"))),
         *(

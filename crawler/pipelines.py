@@ -51,6 +51,9 @@ class ExtractStorePipeline:
         try:
             extracted = await self._extract(item.html, item.url)
         except NotArticle as exc:
+            # Not fetched again on the next run: an index page stays an index page.
+            for url in {item.url, item.listed_url}:
+                spider.store.remember_url(url, reason=exc.reason)
             rec.skipped(item.outlet, item.url, "article", exc.reason, status=item.status,
                         detail=exc.detail)
             raise DropItem(f"not an article ({exc.reason}): {item.url}") from None
@@ -64,6 +67,8 @@ class ExtractStorePipeline:
         row["fetched"] = item.fetched
         row["source"] = "crawl"
         spider.store.upsert_article(row)
+        if item.listed_url != item.url:
+            spider.store.remember_url(item.listed_url, reason="alias", article_url=item.url)
         rec.stored(item.outlet, item.url, item.status)
         self.since_dedup += 1
         if self.since_dedup >= self.dedup_every:

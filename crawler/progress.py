@@ -19,7 +19,7 @@ def render_counts(counts: dict[str, OutletCounts], *, limit: int) -> list[str]:
     head = f"{'outlet':<{width}}  {'found':>6} {'fetched':>7} {'stored':>6} {'skipped':>7} {'failed':>6}"
     lines = [head]
     total = OutletCounts()
-    for outlet, c in rows:
+    for _, c in rows:
         total.discovered += c.discovered
         total.fetched += c.fetched
         total.stored += c.stored

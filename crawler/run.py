@@ -79,7 +79,7 @@ def run_crawl(
         release_lock(lock)
         logging.getLogger("scrapy").handlers.clear()
     with Store(db) as store:
-        row = store.db["crawl_runs"].get(run_id)
-        per_outlet = list(store.db["crawl_run_outlets"].rows_where("run_id = ?", [run_id],
+        row = store.db.table("crawl_runs").get(run_id)
+        per_outlet = list(store.db.table("crawl_run_outlets").rows_where("run_id = ?", [run_id],
                                                                    order_by="outlet"))
     return RunResult(run_id=run_id, status=row["status"], totals=row, per_outlet=per_outlet)

@@ -86,7 +86,7 @@ class Store:
         db = self.db
         with self.transaction():
             if "outlets" not in db.table_names():
-                db["outlets"].create(
+                db.table("outlets").create(
                     {
                         "id": str,
                         "name": str,
@@ -102,13 +102,13 @@ class Store:
                     pk="id",
                 )
             if "articles" not in db.table_names():
-                db["articles"].create(ARTICLE_COLUMNS, pk="id", not_null={"url", "outlet"})
-                db["articles"].create_index(["url"], unique=True)
-                db["articles"].create_index(["outlet", "published"])
-                db["articles"].create_index(["published"])
-                db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
+                db.table("articles").create(ARTICLE_COLUMNS, pk="id", not_null={"url", "outlet"})
+                db.table("articles").create_index(["url"], unique=True)
+                db.table("articles").create_index(["outlet", "published"])
+                db.table("articles").create_index(["published"])
+                db.table("articles").enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
             if "fetch_log" not in db.table_names():
-                db["fetch_log"].create(
+                db.table("fetch_log").create(
                     {
                         "id": int,
                         "run_id": int,  # crawl_runs.id, NULL for ingest
@@ -123,10 +123,10 @@ class Store:
                     },
                     pk="id",
                 )
-                db["fetch_log"].create_index(["run_id", "outlet"])
-                db["fetch_log"].create_index(["url"])
+                db.table("fetch_log").create_index(["run_id", "outlet"])
+                db.table("fetch_log").create_index(["url"])
             if "crawl_runs" not in db.table_names():
-                db["crawl_runs"].create(
+                db.table("crawl_runs").create(
                     {
                         "id": int,
                         "started": str,
@@ -146,7 +146,7 @@ class Store:
                     pk="id",
                 )
             if "crawl_run_outlets" not in db.table_names():
-                db["crawl_run_outlets"].create(
+                db.table("crawl_run_outlets").create(
                     {
                         "run_id": int,
                         "outlet": str,
@@ -163,13 +163,20 @@ class Store:
                 )
             if "http_cache" not in db.table_names():
                 # Validators for conditional GET of feeds and sitemaps.
-                db["http_cache"].create(
+                db.table("http_cache").create(
                     {"url": str, "etag": str, "last_modified": str, "checked": str, "status": int},
                     pk="url",
                 )
+            if "known_urls" not in db.table_names():
+                # URLs that are not fetched again although no article row has them: the
+                # listed URL of an article stored under its canonical URL, and pages that
+                # turned out not to be articles (index pages, consent walls ...).
+                db.table("known_urls").create(
+                    {"url": str, "article_url": str, "reason": str, "time": str}, pk="url"
+                )
             if "meta" not in db.table_names():
-                db["meta"].create({"key": str, "value": str}, pk="key")
-                db["meta"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})
+                db.table("meta").create({"key": str, "value": str}, pk="key")
+                db.table("meta").insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})
 
     # -- transactions -------------------------------------------------------------
 
@@ -206,18 +213,19 @@ class Store:
                     row[key] = json.dumps(list(row[key]), ensure_ascii=False)
             rows.append(row)
         with self.transaction():
-            self.db["outlets"].upsert_all(rows, pk="id", alter=True)
+            self.db.table("outlets").upsert_all(rows, pk="id", alter=True)
 
     # -- articles -------------------------------------------------------------------
 
     @staticmethod
     def _article_row(article: dict[str, Any]) -> dict[str, Any]:
-        row = {k: article.get(k) for k in ARTICLE_COLUMNS}
+        row: dict[str, Any] = {k: article.get(k) for k in ARTICLE_COLUMNS}
         if not row["id"]:
-            row["id"] = article_id(row["url"])
+            row["id"] = article_id(str(row["url"]))
         for key in JSON_COLUMNS:
-            if isinstance(row[key], list | tuple):
-                row[key] = json.dumps(list(row[key]), ensure_ascii=False)
+            value = row[key]
+            if isinstance(value, list | tuple):
+                row[key] = json.dumps(list(value), ensure_ascii=False)
         if isinstance(row["paywall"], bool):
             row["paywall"] = int(row["paywall"])
         if not row["fetched"]:
@@ -244,21 +252,28 @@ class Store:
 
     def _write_articles(self, rows: list[dict[str, Any]]) -> int:
         with self.transaction():
-            self.db["articles"].upsert_all(rows, pk="id")
+            self.db.table("articles").upsert_all(rows, pk="id")
         return len(rows)
 
-    def known_urls(self, urls: Iterable[str]) -> set[str]:
-        """Those of `urls` already stored as articles (by canonical URL)."""
+    def known(self, urls: Iterable[str]) -> set[str]:
+        """Those of `urls` not to fetch again: stored articles and `known_urls` entries."""
         urls = list(urls)
         found: set[str] = set()
         for i in range(0, len(urls), 500):
             chunk = urls[i : i + 500]
-            q = f"SELECT url FROM articles WHERE url IN ({','.join('?' * len(chunk))})"
-            found.update(r[0] for r in self.conn.execute(q, chunk))
+            marks = ",".join("?" * len(chunk))
+            q = (f"SELECT url FROM articles WHERE url IN ({marks}) "
+                 f"UNION SELECT url FROM known_urls WHERE url IN ({marks})")
+            found.update(r[0] for r in self.conn.execute(q, chunk + chunk))
         return found
 
-    def has_url(self, url: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM articles WHERE url = ?", [url]).fetchone() is not None
+    def remember_url(self, url: str, *, reason: str, article_url: str | None = None) -> None:
+        """Record `url` as not to be fetched again (see the `known_urls` table)."""
+        with self.transaction():
+            self.db.table("known_urls").upsert(
+                {"url": url, "article_url": article_url, "reason": reason, "time": now_iso()},
+                pk="url",
+            )
 
     def iter_articles(self, columns: str = "*", where: str | None = None) -> Iterator[dict]:
         sql = f"SELECT {columns} FROM articles" + (f" WHERE {where}" if where else "")
@@ -273,11 +288,11 @@ class Store:
         rows = list(rows)
         if rows:
             with self.transaction():
-                self.db["fetch_log"].insert_all(rows)
+                self.db.table("fetch_log").insert_all(rows)
 
     def start_run(self, *, command: str, since: str | None, outlets: int) -> int:
         with self.transaction():
-            table = self.db["crawl_runs"]
+            table = self.db.table("crawl_runs")
             table.insert(
                 {
                     "started": now_iso(),
@@ -287,7 +302,7 @@ class Store:
                     "outlets": outlets,
                 }
             )
-            return int(table.last_pk)
+            return int(table.last_pk)  # type: ignore[arg-type]  # set by insert()
 
     def finish_run(
         self,
@@ -302,17 +317,17 @@ class Store:
         totals = {k: 0 for k in ("discovered", "fetched", "stored", "skipped", "failed")}
         rows = []
         for outlet, counts in sorted(per_outlet.items()):
-            row = {"run_id": run_id, "outlet": outlet}
+            row: dict[str, Any] = {"run_id": run_id, "outlet": outlet}
             for key in totals:
-                row[key] = int(counts.get(key, 0))
-                totals[key] += row[key]
+                row[key] = n = int(counts.get(key, 0))
+                totals[key] += n
             row["skipped_by_reason"] = json.dumps(counts.get("skipped_by_reason", {}), sort_keys=True)
             row["failed_by_reason"] = json.dumps(counts.get("failed_by_reason", {}), sort_keys=True)
             rows.append(row)
         with self.transaction():
             if rows:
-                self.db["crawl_run_outlets"].upsert_all(rows, pk=("run_id", "outlet"))
-            self.db["crawl_runs"].update(
+                self.db.table("crawl_run_outlets").upsert_all(rows, pk=("run_id", "outlet"))
+            self.db.table("crawl_runs").update(
                 run_id,
                 {"finished": now_iso(), "status": status, "requests": requests, "error": error, **totals},
             )
@@ -338,7 +353,7 @@ class Store:
 
     def save_validators(self, url: str, *, etag: str | None, last_modified: str | None, status: int) -> None:
         with self.transaction():
-            self.db["http_cache"].upsert(
+            self.db.table("http_cache").upsert(
                 {
                     "url": url,
                     "etag": etag,

@@ -199,6 +199,7 @@ class HostileOutlet:
             "/binary.pdf": ("bytes", (b"%PDF-1.4\n" + bytes(range(256)) * 20, "application/pdf")),
             "/gone.html": ("status", 410),
             "/error.html": ("status", 500),
+            "/moved.html": ("redirect", "/many/42.html"),
             "/loop1.html": ("redirect", "/loop2.html"),
             "/loop2.html": ("redirect", "/loop1.html"),
             "/slow.html": ("slow", self.slow_seconds),
@@ -211,9 +212,11 @@ class HostileOutlet:
                 # Listed last: Scrapy's default LIFO queue fetches it first.
                 [f"/many/{i}.html" for i in range(6)] + ["/ratelimited.html"]),
                 "application/rss+xml")),
+            "/rerun-feed.xml": ("bytes", (self._feed(["/moved.html", "/", "/good/1.html",
+                                                      "/missing.html"]), "application/rss+xml")),
             "/broken-feed.xml": ("bytes", (b"<rss><channel><item><title>Abgeschnitt", "text/xml")),
             "/broken-feed.json": ("bytes", (b'{"version": "https://jsonfeed.org/version/1.1", '
-                                            b'"items": [{"id": "1", "url": "/good/', 
+                                            b'"items": [{"id": "1", "url": "/good/',
                                             "application/feed+json")),
             "/not-a-feed.xml": ("bytes", (b"\x00\x01garbage\xff" * 50, "application/xml")),
             "/sitemap.xml.gz": ("bytes", (b"\x1f\x8b\x08\x00" + bytes(range(7, 250)) * 4,

@@ -107,3 +107,26 @@ def test_retry_after_holds_back_the_whole_outlet(tmp_path):
     # Retry-After: 1 on the 429 — nothing of this outlet was requested in the next second.
     assert min(later) - refused >= 0.9
     assert query(db, "SELECT count(*) FROM articles") == [(7,)]
+
+
+def test_next_run_skips_redirected_and_non_article_urls_but_retries_failures(tmp_path):
+    db, seeds = tmp_path / "news.db", tmp_path / "outlets.toml"
+    with HostileOutlet() as site:
+        seeds.write_text(site.seeds_toml("wieder", feeds=["/rerun-feed.xml"]), encoding="utf-8")
+        for _ in range(2):
+            result = scrapy_crawl(*FAST, "-s", f"NEWSDEDUP_DB={db}", "-s", f"NEWSDEDUP_SEEDS={seeds}")
+            assert result.returncode == 0, result.stderr[-3000:]
+        requests = site.requests
+    # Stored under the redirect's target; the listed URL is not fetched again.
+    assert requests["/moved.html"] == 1 and requests["/many/42.html"] == 1
+    assert requests["/good/1.html"] == 1
+    # The front page listed as an item is not an article, and stays known as such.
+    assert requests["/"] == 1
+    # A 404 may be temporary: the next run asks again.
+    assert requests["/missing.html"] == 2
+    assert {u for (u,) in query(db, "SELECT url FROM articles")} == {
+        site.url("/many/42.html"), site.url("/good/1.html")}
+    assert dict(query(db, "SELECT url, reason FROM known_urls")) == {
+        site.url("/moved.html"): "alias", site.url("/"): query(
+            db, "SELECT reason FROM fetch_log WHERE url = ? AND outcome = 'skipped'",
+            (site.url("/"),))[0][0]}

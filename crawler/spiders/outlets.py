@@ -58,6 +58,7 @@ from crawler.seeds import Outlet, load_outlets
 from crawler.store import Store, now_iso
 from crawler.urls import canonical_link, canonicalize
 
+
 def parse_since(value: str | None, *, default_hours: float, now: datetime | None = None) -> datetime:
     """The crawl window's start: '6h', '2d', '90m', an ISO date or datetime, or the default."""
     now = now or datetime.now(UTC)
@@ -190,6 +191,8 @@ class OutletsSpider(scrapy.Spider):
         )
 
     def _homepage(self, outlet: Outlet) -> scrapy.Request:
+        # Seeds validation guarantees a homepage for an outlet with no feeds or sitemaps.
+        assert outlet.homepage is not None
         return scrapy.Request(
             outlet.homepage,
             callback=self.parse_homepage,
@@ -272,6 +275,7 @@ class OutletsSpider(scrapy.Spider):
         for link in links:
             url = canonicalize(link.url)
             if url is None:
+                rec.discovered(outlet)
                 rec.skipped(outlet, link.url, "article", "bad_url", detail=f"listed in {source}")
                 continue
             if url in self.seen:
@@ -284,7 +288,7 @@ class OutletsSpider(scrapy.Spider):
                 rec.skipped(outlet, url, "article", "too_old", log=False)
             else:
                 fresh.append((url, link))
-        known = self.store.known_urls(u for u, _ in fresh)
+        known = self.store.known(u for u, _ in fresh)
         for url, link in fresh:
             if url in known:
                 rec.skipped(outlet, url, "article", "known", log=False)
@@ -321,12 +325,16 @@ class OutletsSpider(scrapy.Spider):
         html = decode_html(response.body, ctype or None)
         url = canonical_link(html, response.url) or canonicalize(response.url) or requested
         if url != requested:
-            if url in self.seen or self.store.has_url(url):
+            if url in self.seen or self.store.known([url]):
+                # Listed under another URL than its canonical one, which we have: next
+                # run, the listed URL is known too.
+                self.store.remember_url(requested, reason="alias", article_url=url)
                 rec.skipped(outlet, requested, "article", "duplicate_canonical", detail=url)
                 return
             self.seen.add(url)
         yield FetchedPage(
             url=url,
+            listed_url=requested,
             outlet=outlet,
             html=html,
             status=response.status,
