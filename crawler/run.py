@@ -18,7 +18,7 @@ from scrapy.settings import Settings
 
 from crawler.runlog import acquire_lock, release_lock
 from crawler.seeds import load_outlets
-from crawler.spiders.outlets import OutletsSpider, parse_since
+from crawler.spiders.outlets import OutletsSpider, parse_since, select_outlets
 
 
 @dataclass
@@ -57,10 +57,7 @@ def run_crawl(
     """
     from crawler.store import Store
 
-    known = {o.id for o in load_outlets(seeds)}
-    unknown = sorted(set(outlets or ()) - known)
-    if unknown:
-        raise ValueError(f"unknown outlet id(s): {', '.join(unknown)} (see `newsdedup outlets`)")
+    select_outlets(load_outlets(seeds), outlets)  # the spider checks again; this fails early
     parse_since(since, default_hours=1)  # validates the format now, with a clear message
     lock = acquire_lock(db)
     try:

@@ -24,7 +24,7 @@ import numpy as np
 
 from dedup import relations as rel
 from dedup.params import Params
-from dedup.sketch import Doc, band_keys, make_doc, passage_signatures
+from dedup.sketch import Doc, band_keys, passage_signatures, sketch_texts
 from dedup.store import DedupStore, blob_u32, u32_blob
 from dedup.verify import verify
 
@@ -138,38 +138,28 @@ def index_batch(
     summary: Summary,
 ) -> None:
     """Index one batch of new articles and bring every derived table up to date."""
-    docs: dict[str, Doc] = {aid: make_doc(aid, text, params) for aid, text, _, _ in rows}
-    # Signatures and band keys of the whole batch in one vectorized pass.
     order = [aid for aid, _, _, _ in rows]
-    sizes = [len(docs[a].shingles) for a in order]
-    base = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-    everything = Doc(
-        "batch",
-        "",
-        np.concatenate([docs[a].shingles for a in order]) if order else np.zeros(0, np.uint32),
-        np.concatenate([docs[a].offsets + b for a, b in zip(order, base, strict=True)]).astype(
-            np.int64
-        ),
-    )
-    all_sigs = passage_signatures(everything, params)
-    all_keys_m = band_keys(all_sigs, params)
+    batch = sketch_texts([text for _, text, _, _ in rows], params)
+    # Signatures and band keys of the whole batch in one vectorized pass.
+    all_sigs = passage_signatures(batch.shingles, batch.passage_offsets, params)
+    all_keys = band_keys(all_sigs, params)
+    docs: dict[str, Doc] = {}
     keys: dict[str, np.ndarray] = {}
     sig_rows = []
-    first = 0
-    for aid, _, published, agencies in rows:
-        doc = docs[aid]
-        sigs = all_sigs[first : first + doc.n_passages]
-        keys[aid] = np.unique(all_keys_m[first : first + doc.n_passages])
-        first += doc.n_passages
+    for (aid, _, published, agencies), doc, (p0, p1, _, _) in zip(
+        rows, batch.docs(order), batch.doc_slices(), strict=True
+    ):
+        docs[aid] = doc
+        keys[aid] = np.unique(all_keys[p0:p1])
         sig_rows.append(
             {
                 "article_id": aid,
                 "text_hash": doc.text_hash,
                 "passages": doc.n_passages,
                 "shingles": len(doc.shingles),
-                "passage_sizes": json.dumps([int(x) for x in doc.passage_sizes()]),
+                "passage_sizes": json.dumps(doc.passage_sizes().tolist()),
                 "shingle_hashes": blob_u32(doc.shingles),
-                "signatures": blob_u32(sigs.ravel()),
+                "signatures": blob_u32(all_sigs[p0:p1].ravel()),
                 "published": published,
                 "credits_agency": int(_credits(agencies)),
             }
@@ -179,12 +169,12 @@ def index_batch(
 
     # Candidates from buckets that are not hot; buckets that just turned hot take back
     # the pairs they alone supported, so the pair set never depends on arrival order.
-    all_keys = sorted({int(k) for ks in keys.values() for k in ks})
-    members = store.bucket_members(all_keys)
+    wanted = sorted({int(k) for ks in keys.values() for k in ks})
+    members = store.bucket_members(wanted)
     new_nos = {docno[a] for a in docs}
     crossing = [
         k
-        for k in all_keys
+        for k in wanted
         if len(members[k]) > params.max_bucket
         and len(members[k]) - sum(1 for n in members[k] if n in new_nos) <= params.max_bucket
     ]

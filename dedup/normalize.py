@@ -83,27 +83,40 @@ def clean_line(line: str) -> str:
     return CREDIT_TAG.sub(" ", line)
 
 
-def passages(text: str, *, min_words: int = 8, max_words: int = 120) -> list[list[str]]:
-    """The passages (paragraphs or sentence chunks) of `text` as lists of words.
+def passage_texts(text: str, *, max_words: int = 120) -> list[str]:
+    """The cleaned lines of `text` that may carry copy, as strings.
 
-    Lines shorter than `min_words` (headlines, captions, teasers, bylines), credit
-    lines and truncated teasers are dropped; repeated lines (a caption printed twice)
-    are kept once.
+    Credit lines and truncated teasers are dropped, a repeated line (a caption
+    printed twice) is kept once, and lines longer than `max_words` are cut at
+    sentence ends. Short lines are dropped later, when words are counted
+    (`dedup.sketch.shingle_batch`).
     """
-    out: list[list[str]] = []
-    seen: set[tuple[str, ...]] = set()
-    for raw in (text or "").splitlines():
-        line = clean_line(raw)
-        if not line or CREDIT_LINE.search(line) or TRUNCATED.search(line):
+    if not text:
+        return []
+    text = CREDIT_TAG.sub(" ", unicodedata.normalize("NFKC", text).translate(_TRANSLATE).lower())
+    out: list[str] = []
+    seen: set[str] = set()
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line in seen or CREDIT_LINE.search(line) or TRUNCATED.search(line):
             continue
-        words = WORD.findall(line)
-        if len(words) < min_words:
-            continue
-        for chunk in _chunks(line, words, max_words):
-            key = tuple(chunk)
-            if len(chunk) >= min_words and key not in seen:
-                seen.add(key)
-                out.append(chunk)
+        seen.add(line)
+        if line.count(" ") >= max_words:
+            words = WORD.findall(line)
+            if len(words) > max_words:
+                out.extend(" ".join(c) for c in _chunks(line, words, max_words))
+                continue
+        out.append(line)
+    return out
+
+
+def passages(text: str, *, min_words: int = 8, max_words: int = 120) -> list[list[str]]:
+    """The passages of `text` as lists of words (for inspection and tests)."""
+    out = []
+    for p in passage_texts(text, max_words=max_words):
+        words = WORD.findall(p)
+        if len(words) >= min_words:
+            out.append(words)
     return out
 
 

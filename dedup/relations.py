@@ -6,14 +6,15 @@ share text, with per-passage counts of shared shingles on both sides. C(x|d) is 
 
 The rules, in the order they are applied:
 
-1. *Copy* (unweighted): min(C(a|b), C(b|a)) >= copy_threshold. Both articles are
-   mostly made of the same text, whatever their lengths.
+1. *Copy* (unweighted): min(C(a|b), C(b|a)) >= copy_threshold: each article has a
+   good part of its text in the other, whatever their lengths.
 2. *Container*: an article that holds a substantial part of others without being
    their copy. Either it has no copy but holds >= contain_threshold of some article
-   (a ticker quoting one story's lead), or its copies fall into two or more groups
-   that match disjoint passages of it and are unrelated to each other (a ticker or
-   round-up quoting several stories). A container is linked to the clusters it
-   quotes but never joins them, so it cannot chain them.
+   (a ticker quoting one story's lead), or the articles it quotes fall into two or
+   more groups that match separate stretches of it (their spans of passages do not
+   overlap) and are not copies of each other (a ticker or round-up quoting several
+   stories one after the other). A container is linked to the clusters it quotes
+   but never joins them, so it cannot chain them.
 3. *Background*: a passage found in articles of `background_groups` or more groups
    of copies (containers left out) is standard background, an agency's boilerplate
    paragraph appended to many stories; it is left out of both sides' shingle counts.
@@ -106,6 +107,11 @@ def matched_passages(node: Node, hits: dict[int, int], params: Params) -> set[in
     return {i for i, c in hits.items() if c >= params.passage_match * node.sizes[i]}
 
 
+def copy_rule(c_a: float, c_b: float, params: Params) -> bool:
+    """Rule 1 on two containments: each side has `copy_threshold` of its text in the other."""
+    return min(c_a, c_b) >= params.copy_threshold
+
+
 def is_copy0(g: Graph, x: str, y: str, params: Params) -> bool:
     """Rule 1: copies by raw containment (or exact duplicates)."""
     nx, ny = g.nodes[x], g.nodes[y]
@@ -114,39 +120,41 @@ def is_copy0(g: Graph, x: str, y: str, params: Params) -> bool:
     p = g.pair(x, y)
     if p is None:
         return False
-    return min(p.raw_containment(nx), p.raw_containment(ny)) >= params.copy_threshold
+    return copy_rule(p.raw_containment(nx), p.raw_containment(ny), params)
 
 
 def container_flag(g: Graph, d: str, params: Params) -> bool:
     """Rule 2, from d's pairs and the pairs among its neighbors.
 
     d's *quoted* neighbors are its copies and the articles it holds (C(x|d) >=
-    contain_threshold). They are grouped: two are one group when they match a
-    common passage of d or are related to each other. d is a container when the
-    groups are two or more (it strings unrelated stories together), or when it has
-    no copy but holds some article (a ticker quoting one known story). Holding an
-    article only by its background paragraphs does not count.
+    contain_threshold and more than C(d|x)). Each is placed where it matches d:
+    the span from the first to the last passage of d it matches (d's background
+    passages left out). Two quoted articles are one group when their spans
+    overlap or they are copies of each other. d is a container when the groups
+    are two or more (a ticker strings unrelated stories one after the other,
+    while copies of one story match passages all over it), or when it has no
+    copy but holds some article (a ticker quoting one known story).
     """
     node = g.nodes[d]
     quoted: list[str] = []
+    spans: dict[str, tuple[int, int]] = {}
     has_copy = held = False
     for x, p in sorted(g.neighbors(d).items()):
         nx = g.nodes[x]
         if nx.has_text and nx.text_hash == node.text_hash:
             continue  # an exact duplicate says nothing about d's structure
-        c_x = p.raw_containment(nx)
-        c_d = p.raw_containment(node)
-        if min(c_x, c_d) >= params.copy_threshold:
-            has_copy = True
-            quoted.append(x)
-        elif (
-            c_x >= params.contain_threshold
-            and c_x > c_d
-            # Holding x only by its background paragraph is not quoting x.
-            and containment(nx, p.hits(x), nx.background0) >= params.contain_threshold
-        ):
-            quoted.append(x)
-            held = True
+        c_x = containment(nx, p.hits(x), nx.background0)
+        c_d = containment(node, p.hits(d), node.background0)
+        copy = copy_rule(c_x, c_d, params)
+        if not copy and not (c_x >= params.contain_threshold and c_x > c_d):
+            continue
+        where = matched_passages(node, p.hits(d), params) - node.background0
+        if not where:
+            continue
+        has_copy |= copy
+        held |= not copy
+        quoted.append(x)
+        spans[x] = (min(where), max(where))
     if not quoted:
         return False
     parent = {x: x for x in quoted}
@@ -157,18 +165,10 @@ def container_flag(g: Graph, d: str, params: Params) -> bool:
             x = parent[x]
         return x
 
-    spans = {x: matched_passages(node, g.neighbors(d)[x].hits(d), params) for x in quoted}
     for i, x in enumerate(quoted):
         for y in quoted[i + 1 :]:
-            related = bool(spans[x] & spans[y])
-            if not related:
-                q = g.pair(x, y)
-                if q is not None:
-                    nx, ny = g.nodes[x], g.nodes[y]
-                    related = max(
-                        q.raw_containment(nx), q.raw_containment(ny)
-                    ) >= params.contain_threshold or (nx.has_text and nx.text_hash == ny.text_hash)
-            if related:
+            (a0, a1), (b0, b1) = spans[x], spans[y]
+            if (a0 <= b1 and b0 <= a1) or is_copy0(g, x, y, params):
                 parent[find(x)] = find(y)
     if len({find(x) for x in quoted}) >= 2:
         return True
@@ -222,7 +222,7 @@ def is_copy_edge(g: Graph, p: Pair, params: Params) -> bool:
         return True
     if na.container or nb.container:
         return False
-    return min(weighted_containments(g, p)) >= params.copy_threshold
+    return copy_rule(*weighted_containments(g, p), params)
 
 
 def _published_key(value: str | None) -> tuple[int, float]:

@@ -14,7 +14,7 @@ import dedup
 from crawler.store import Store
 from dedup.normalize import passages
 from dedup.params import Params
-from dedup.sketch import lean_minhash, make_doc, passage_signatures
+from dedup.sketch import lean_minhash, passage_signatures, sketch_texts
 
 WORDS = [
     "regierung",
@@ -98,11 +98,12 @@ def test_quotes_dashes_and_case_are_unified() -> None:
 
 
 def test_signature_equals_datasketch_minhash() -> None:
-    params = Params()
-    doc = make_doc("x", story(1), params)
-    sigs = passage_signatures(doc, params)
+    params = Params(num_perm=30, bands=10, rows=3)
+    batch = sketch_texts([story(1), story(2)], params)
+    (doc,) = batch.docs(["x", "y"])[1:]
+    sigs = passage_signatures(batch.shingles, batch.passage_offsets, params)[5:]
     start, end = doc.offsets[1], doc.offsets[2]
-    m = MinHash(num_perm=params.num_perm, seed=params.seed, hashfunc=lambda v: v)
+    m = MinHash(num_perm=params.num_perm, seed=params.seed, hashfunc=lambda v: v, scheme="affine32")
     m.update_batch([int(v) for v in doc.shingles[start:end]])
     assert np.array_equal(m.hashvalues, sigs[1])
     lean = lean_minhash(sigs[1], params)

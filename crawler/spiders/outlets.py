@@ -78,6 +78,16 @@ def parse_since(value: str | None, *, default_hours: float, now: datetime | None
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def select_outlets(outlets: list[Outlet], ids: list[str] | None) -> list[Outlet]:
+    """The outlets named by `ids` (all when empty); ValueError names unknown ids."""
+    if not ids:
+        return outlets
+    unknown = sorted(set(ids) - {o.id for o in outlets})
+    if unknown:
+        raise ValueError(f"unknown outlet id(s): {', '.join(unknown)} (see `newsdedup outlets`)")
+    return [o for o in outlets if o.id in ids]
+
+
 def failure_reason(failure: Failure) -> tuple[str, int | None]:
     """A short machine-readable reason and the HTTP status (if any) of a failed request."""
     exc = failure.value
@@ -133,13 +143,7 @@ class OutletsSpider(scrapy.Spider):
         return spider
 
     def _setup(self, settings: Any) -> None:
-        outlets = load_outlets(settings.get("NEWSDEDUP_SEEDS"))
-        if self.outlet_filter:
-            known = {o.id for o in outlets}
-            unknown = [o for o in self.outlet_filter if o not in known]
-            if unknown:
-                raise ValueError(f"unknown outlet id(s): {', '.join(unknown)} (see `newsdedup outlets`)")
-            outlets = [o for o in outlets if o.id in self.outlet_filter]
+        outlets = select_outlets(load_outlets(settings.get("NEWSDEDUP_SEEDS")), self.outlet_filter)
         self.outlets: dict[str, Outlet] = {o.id: o for o in outlets}
         self.cutoff = parse_since(
             self.since_arg, default_hours=settings.getfloat("NEWSDEDUP_SINCE_HOURS")
