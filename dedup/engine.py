@@ -24,7 +24,7 @@ import numpy as np
 
 from dedup import relations as rel
 from dedup.params import Params
-from dedup.sketch import Doc, band_keys, passage_signatures, sketch_texts
+from dedup.sketch import Doc, band_keys, passage_signatures, sketch_texts, unique
 from dedup.store import DedupStore, blob_u32, u32_blob
 from dedup.verify import verify
 
@@ -150,7 +150,7 @@ def index_batch(
         rows, batch.docs(order), batch.doc_slices(), strict=True
     ):
         docs[aid] = doc
-        keys[aid] = np.unique(all_keys[p0:p1])
+        keys[aid] = unique(all_keys[p0:p1])
         sig_rows.append(
             {
                 "article_id": aid,
@@ -201,7 +201,7 @@ def index_batch(
                 if nper
                 else np.zeros((0, params.num_perm), np.uint32)
             )
-            rkeys = [int(k) for k in np.unique(band_keys(sigs, params))]
+            rkeys = [int(k) for k in unique(band_keys(sigs, params))]
             mem = store.bucket_members(rkeys)
             ok_nos = {
                 n for k in rkeys if len(mem.get(k, [])) <= params.max_bucket for n in mem.get(k, [])
@@ -221,7 +221,7 @@ def index_batch(
         partner_ids, "passage_sizes, shingle_hashes, text_hash"
     ):
         docs[aid] = _doc_from_row(aid, sizes, blob, th)
-    sets = {aid: np.unique(d.shingles) for aid, d in docs.items()}
+    sets = {aid: unique(d.shingles) for aid, d in docs.items()}
     todo = sorted({(min(a, names[n]), max(a, names[n])) for a, c in cand_nos.items() for n in c})
     new_pairs = []
     for a, b in todo:
@@ -316,7 +316,7 @@ def _recompute(
     need_text = [i for c in comps if len(c) > 1 for i in c]
     sets: dict[str, np.ndarray] = {}
     for aid, blob in store.signature_rows(need_text, "shingle_hashes"):
-        sets[aid] = np.unique(u32_blob(blob))
+        sets[aid] = unique(u32_blob(blob))
     member_rows = []
     cluster_rows = []
     cluster_of: dict[str, str] = {}
@@ -370,7 +370,7 @@ def _member_stats(
     mine = sets.get(i)
     if mine is None or not len(mine):
         return 0.0, 1.0 if i == rep else 0.0
-    others = np.unique(
+    others = unique(
         np.concatenate([sets[x] for x in comp if x != i and x in sets] or [np.zeros(0, np.uint32)])
     )
     share = float(np.isin(mine, others, assume_unique=True).mean())

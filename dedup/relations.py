@@ -63,6 +63,14 @@ class Pair:
     a_hits: dict[int, int]  # passage index of a -> its shingles found in b
     b_hits: dict[int, int]
     raw: dict[str, float] = field(default_factory=dict)  # cache: side -> C(side|other)
+    _copy0: bool | None = None  # cache of rule 1 on the raw containments
+
+    def copy0(self, g: Graph, params: Params) -> bool:
+        """Rule 1 on raw containments (computed once; a pair's hits never change)."""
+        if self._copy0 is None:
+            na, nb = g.nodes[self.a], g.nodes[self.b]
+            self._copy0 = copy_rule(self.raw_containment(na), self.raw_containment(nb), params)
+        return self._copy0
 
     def hits(self, side: str) -> dict[int, int]:
         return self.a_hits if side == self.a else self.b_hits
@@ -118,9 +126,7 @@ def is_copy0(g: Graph, x: str, y: str, params: Params) -> bool:
     if nx.has_text and nx.text_hash == ny.text_hash:
         return True
     p = g.pair(x, y)
-    if p is None:
-        return False
-    return copy_rule(p.raw_containment(nx), p.raw_containment(ny), params)
+    return p is not None and p.copy0(g, params)
 
 
 def container_flag(g: Graph, d: str, params: Params) -> bool:
@@ -192,21 +198,38 @@ def background_passages(
         for i in matched_passages(node, p.hits(d), params):
             holders.setdefault(i, []).append(x)
     out = set()
+    groups: dict[frozenset[str], int] = {}  # passages held by the same articles: count once
     for i, xs in holders.items():
         if len(xs) + 1 < params.background_groups:
             continue
-        members = sorted([d, *xs])
-        groups: list[list[str]] = []
-        for x in members:
-            for grp in groups:
-                if any(is_copy0(g, x, y, params) for y in grp):
-                    grp.append(x)
-                    break
-            else:
-                groups.append([x])
-        if len(groups) >= params.background_groups:
+        key = frozenset(xs)
+        if key not in groups:
+            groups[key] = count_groups(g, [d, *xs], params)
+        if groups[key] >= params.background_groups:
             out.add(i)
     return frozenset(out)
+
+
+def count_groups(g: Graph, members: list[str], params: Params) -> int:
+    """How many groups of copies (rule 1, exact duplicates included) `members` form."""
+    inside = set(members)
+    parent = {x: x for x in members}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    first_of_hash: dict[str, str] = {}
+    for x in members:
+        nx = g.nodes[x]
+        if nx.has_text:
+            parent[find(x)] = find(first_of_hash.setdefault(nx.text_hash, x))
+        for y, p in g.neighbors(x).items():
+            if x < y and y in inside and p.copy0(g, params):
+                parent[find(x)] = find(y)
+    return len({find(x) for x in members})
 
 
 def weighted_containments(g: Graph, p: Pair) -> tuple[float, float]:

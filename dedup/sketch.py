@@ -1,17 +1,14 @@
 """Shingles and MinHash keys for a batch of articles, vectorized with numpy.
 
-The batch's cleaned passages (see `dedup.normalize`) are joined into one UTF-8
-buffer and everything after that is array arithmetic, with no Python call per word:
+The batch's cleaned passages (see `dedup.normalize`) are cut into words, and
+everything after that is array arithmetic over the whole batch:
 
-1. Word boundaries from a byte class table (ASCII letters, digits, `_` and every
-   non-ASCII byte are word bytes: UTF-8 letters such as "ä" stay inside words).
-2. Word hashes by tabulation hashing: the sum of a fixed random 64-bit value per
-   (position in word, byte), folded with cumulative sums, then MurmurHash3's
-   finalizer (Carter & Wegman's universal hashing, tabulation variant).
-3. Word k-gram (shingle) hashes by folding k consecutive word hashes with odd
+1. Words are runs of letters, digits and `_` (`dedup.normalize.words`); each distinct word is hashed once (xxh3, 64 bits) and
+   kept in a per-process table, so a batch costs one dict lookup per word.
+2. Word k-gram (shingle) hashes by folding k consecutive word hashes with odd
    multipliers; windows that cross a passage end are dropped. Shingles are 32 bits
    and unique within their passage.
-4. One MinHash per passage: datasketch's "affine32" permutations of the finalized
+3. One MinHash per passage: datasketch's "affine32" permutations of the finalized
    shingle hash, the minimum taken per passage with `np.minimum.reduceat`. This
    equals `datasketch.MinHash(num_perm, seed, hashfunc=identity)` fed the same
    shingles (a test checks it). With `rows=1` each MinHash value is an LSH key of its
@@ -29,7 +26,7 @@ import xxhash
 from datasketch import LeanMinHash, MinHash
 from datasketch.minhash import _fmix
 
-from dedup.normalize import passage_texts
+from dedup.normalize import passage_texts, words
 from dedup.params import Params
 
 _U64 = np.uint64
@@ -48,24 +45,6 @@ _FOLD = np.array(
     ],
     dtype=_U64,
 )
-_MAX_OFFSET = 32  # bytes past this position in a word share the last table row
-
-
-def _splitmix_table(rows: int, cols: int, seed: int) -> np.ndarray:
-    """Deterministic random uint64 table (SplitMix64), the same on every platform."""
-    x = (np.arange(rows * cols, dtype=_U64) + _U64(1)) * _U64(0x9E3779B97F4A7C15) + _U64(seed)
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> _U64(27))) * _U64(0x94D049BB133111EB)
-    return (x ^ (x >> _U64(31))).reshape(rows, cols)
-
-
-_TABLE = _splitmix_table(_MAX_OFFSET, 256, 0x5EED)
-_WORD_BYTE = np.zeros(256, dtype=bool)
-for _c in b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
-    _WORD_BYTE[_c] = True
-_WORD_BYTE[0x80:] = True
-_NEWLINE = ord("\n")
 
 
 @dataclass
@@ -112,71 +91,74 @@ class Batch:
         return out
 
 
-def _word_hashes(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(uint64 hash, start byte) of every word in a UTF-8 byte buffer."""
-    w = _WORD_BYTE[buf]
-    starts_mask = w.copy()
-    starts_mask[1:] &= ~w[:-1]
-    starts = np.flatnonzero(starts_mask)
-    if not len(starts):
-        return np.zeros(0, _U64), starts
-    idx = np.flatnonzero(w)
-    # Word number of every word byte, and its offset inside the word.
-    wid = np.cumsum(starts_mask)[idx] - 1
-    off = idx - starts[wid]
-    np.minimum(off, _MAX_OFFSET - 1, out=off)
-    contrib = _TABLE[off, buf[idx]]
-    first = np.searchsorted(idx, starts)  # each word's first byte within idx
-    with np.errstate(over="ignore"):
-        sums = np.add.reduceat(contrib, first)
-        return _fmix(sums, 64), starts
+def unique(x: np.ndarray) -> np.ndarray:
+    """Sorted unique values (flattened): `np.unique` without its hash pass, many times faster on ints."""
+    x = np.sort(x, axis=None)
+    if len(x) < 2:
+        return x
+    keep = np.empty(len(x), dtype=bool)
+    keep[0] = True
+    np.not_equal(x[1:], x[:-1], out=keep[1:])
+    return x[keep]
+
+
+# Word -> 64-bit hash, kept across batches: news vocabulary repeats, so most words are
+# hashed once per process. Cleared when it grows past this many words (~0.5 GB).
+_WORD_HASH: dict[str, int] = {}
+_WORD_HASH_MAX = 4_000_000
+
+
+def _hash_words(ws: list[str]) -> np.ndarray:
+    """uint64 xxh3 of every word (the same in every process and on every platform)."""
+    new = set(ws).difference(_WORD_HASH)
+    if len(_WORD_HASH) + len(new) > _WORD_HASH_MAX:
+        _WORD_HASH.clear()
+        new = set(ws)
+    for w in new:
+        _WORD_HASH[w] = xxhash.xxh3_64_intdigest(w.encode("utf-8"))
+    return np.fromiter(map(_WORD_HASH.__getitem__, ws), dtype=_U64, count=len(ws))
 
 
 def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:
     """Shingle the cleaned passages of many docs at once.
 
-    Passages with fewer than `min_words` words are dropped (headlines, captions).
+    Passages with fewer than `min_words` words are dropped (headlines, captions);
+    `min_words >= k`, so every kept passage has at least one shingle.
     """
-    flat = [p for d in docs for p in d]
-    pdoc = np.repeat(np.arange(len(docs)), [len(d) for d in docs])
-    buf = np.frombuffer(("\n".join(flat) + "\n").encode("utf-8"), dtype=np.uint8)
-    wh, wstart = _word_hashes(buf)
-    newlines = np.flatnonzero(buf == _NEWLINE)
-    wpass = np.searchsorted(newlines, wstart)  # passage of each word
-    counts = np.bincount(wpass, minlength=len(flat))
-    keep_pass = counts >= max(min_words, 1)
-    keep_words = keep_pass[wpass]
-    wh, wpass = wh[keep_words], wpass[keep_words]
-    # Renumber kept passages 0..m-1.
-    new_id = np.cumsum(keep_pass) - 1
-    wpass = new_id[wpass]
-    pdoc = pdoc[keep_pass]
-    n_pass = int(keep_pass.sum())
-    n = len(wh)
+    every: list[str] = []
+    plens: list[int] = []
+    doc_passages = np.zeros(len(docs), dtype=np.int64)
+    for d, passages in enumerate(docs):
+        for p in passages:
+            ws = words(p)
+            if len(ws) >= min_words:
+                every.extend(ws)
+                plens.append(len(ws))
+                doc_passages[d] += 1
+    wh = _hash_words(every)
+    lens = np.array(plens, dtype=np.int64)
+    n_pass, n = len(lens), len(wh)
+    wpass = np.repeat(np.arange(n_pass, dtype=np.int64), lens)
     kk = max(1, k)
     with np.errstate(over="ignore"):
         acc = np.zeros(max(0, n - kk + 1), dtype=_U64)
         for j in range(kk):
             acc += wh[j : n - kk + 1 + j] * _FOLD[j % len(_FOLD)]
         valid = wpass[: len(acc)] == wpass[kk - 1 :] if len(acc) else np.zeros(0, bool)
-        sh = (_fmix(acc[valid], 64) >> _U64(32)).astype(_U64)
-    spass = wpass[: len(acc)][valid].astype(_U64)
-    keyed = np.unique((spass << _U64(32)) | sh)
+        sh = _fmix(acc[valid], 64) >> _U64(32)
+    keyed = unique((wpass[: len(acc)][valid].astype(_U64) << _U64(32)) | sh)
     shingles = (keyed & _MASK32).astype(np.uint32)
     per_pass = np.bincount((keyed >> _U64(32)).astype(np.int64), minlength=n_pass)
     offsets = np.concatenate(([0], np.cumsum(per_pass)[:-1])).astype(np.int64)
-    doc_passages = np.bincount(pdoc, minlength=len(docs)).astype(np.int64)
-    # Exact duplicates: the same sequence of words in the same passages.
-    wdoc = pdoc[wpass] if n else np.zeros(0, np.int64)
-    wbounds = np.searchsorted(wdoc, np.arange(len(docs) + 1))
-    pfirst = np.searchsorted(wpass, np.arange(n_pass))
-    marks = np.zeros(n, dtype=_U64)
-    marks[pfirst[pfirst < n]] = _U64(1)  # passage breaks are part of the text
-    sig = wh ^ marks
-    hashes = []
-    for d in range(len(docs)):
-        a, b = int(wbounds[d]), int(wbounds[d + 1])
-        hashes.append(xxhash.xxh64_hexdigest(sig[a:b].tobytes()) if b > a else "")
+    # Exact duplicates: the same words in the same passages (a passage break flips a bit).
+    pstart = np.concatenate(([0], np.cumsum(lens))).astype(np.int64)
+    wbounds = pstart[np.concatenate(([0], np.cumsum(doc_passages)))]
+    sig = wh.copy()
+    sig[pstart[:-1]] ^= _U64(1)
+    hashes = [
+        xxhash.xxh64_hexdigest(sig[a:b].tobytes()) if b > a else ""
+        for a, b in zip(wbounds[:-1].tolist(), wbounds[1:].tolist(), strict=True)
+    ]
     return Batch(shingles, offsets, doc_passages, hashes)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from dedup.params import Params
 from dedup.relations import Pair
-from dedup.sketch import Doc
+from dedup.sketch import Doc, unique
 
 
 def passage_hits(doc: Doc, other_set: np.ndarray) -> dict[int, int]:
@@ -31,8 +31,8 @@ def verify(
     """
     if a.id > b.id:
         a, b = b, a
-    sa = sets[a.id] if sets is not None else np.unique(a.shingles)
-    sb = sets[b.id] if sets is not None else np.unique(b.shingles)
+    sa = sets[a.id] if sets is not None else unique(a.shingles)
+    sb = sets[b.id] if sets is not None else unique(b.shingles)
     a_hits = passage_hits(a, sb)
     if not a_hits:
         return None
