@@ -101,8 +101,7 @@ class LazyGraph:
         self.load_nodes(ends)
 
     def drop_pair(self, a: str, b: str) -> None:
-        self.g.adj.get(a, {}).pop(b, None)
-        self.g.adj.get(b, {}).pop(a, None)
+        self.g.drop_pair(a, b)
 
     def ball(self, ids: Iterable[str]) -> set[str]:
         """ids and their neighbors, with the pairs of all of them (and among them) loaded."""
@@ -328,6 +327,7 @@ def _recompute(
             if g.nodes[i].has_text:
                 first_of_hash.setdefault(g.nodes[i].text_hash, i)
         dups = 0
+        stats = _member_stats(comp, rep.id, sets)
         for i in comp:
             cluster_of[i] = cid
             node = g.nodes[i]
@@ -337,7 +337,7 @@ def _recompute(
                 # The smallest id of an exact-duplicate group points at nothing, its twins at it.
                 dup_of = None
             dups += dup_of is not None
-            share, sim = _member_stats(i, rep.id, comp, sets)
+            share, sim = stats[i]
             member_rows.append((i, cid, int(i == rep.id), share, sim, dup_of, int(node.container)))
         cluster_rows.append((cid, rep.id, len(comp), dups))
     store.replace_clusters(region, member_rows, cluster_rows)
@@ -362,24 +362,32 @@ def _recompute(
 
 
 def _member_stats(
-    i: str, rep: str, comp: list[str], sets: dict[str, np.ndarray]
-) -> tuple[float, float]:
-    """(share of i's shingles found in the rest of its cluster, Jaccard with the representative)."""
+    comp: list[str], rep: str, sets: dict[str, np.ndarray]
+) -> dict[str, tuple[float, float]]:
+    """Per member: (share of its shingles found in the rest of its cluster, Jaccard with
+    the representative). One pass over the cluster: each shingle's number of holders."""
     if len(comp) == 1:
-        return 0.0, 1.0
-    mine = sets.get(i)
-    if mine is None or not len(mine):
-        return 0.0, 1.0 if i == rep else 0.0
-    others = unique(
-        np.concatenate([sets[x] for x in comp if x != i and x in sets] or [np.zeros(0, np.uint32)])
-    )
-    share = float(np.isin(mine, others, assume_unique=True).mean())
-    r = sets.get(rep)
-    if r is None or not len(r):
-        return round(share, 4), 0.0
-    inter = int(np.isin(mine, r, assume_unique=True).sum())
-    sim = inter / (len(mine) + len(r) - inter)
-    return round(share, 4), round(sim, 4)
+        return {comp[0]: (0.0, 1.0)}
+    empty = np.zeros(0, np.uint32)
+    mine = {x: sets.get(x, empty) for x in comp}
+    every = np.sort(np.concatenate(list(mine.values())))
+    starts = np.flatnonzero(np.concatenate(([True], every[1:] != every[:-1])))
+    values, holders = every[starts], np.diff(np.append(starts, len(every)))
+    r = mine[rep]
+    out = {}
+    for x, m in mine.items():
+        if not len(m):
+            out[x] = (0.0, 1.0 if x == rep else 0.0)
+            continue
+        share = float((holders[np.searchsorted(values, m)] > 1).mean())
+        if not len(r):
+            out[x] = (round(share, 4), 0.0)
+            continue
+        pos = np.searchsorted(r, m)
+        pos[pos == len(r)] = 0
+        inter = int((r[pos] == m).sum())
+        out[x] = (round(share, 4), round(inter / (len(m) + len(r) - inter), 4))
+    return out
 
 
 def update(conn: sqlite3.Connection, *, batch_size: int = 2000, **kwargs: Any) -> dict[str, Any]:

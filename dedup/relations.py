@@ -87,10 +87,27 @@ class Pair:
 class Graph:
     nodes: dict[str, Node] = field(default_factory=dict)
     adj: dict[str, dict[str, Pair]] = field(default_factory=dict)
+    # Cache: article -> its neighbors that are copies by rule 1 (most pairs are not).
+    _copies: dict[str, list[str]] = field(default_factory=dict)
 
     def add_pair(self, pair: Pair) -> None:
         self.adj.setdefault(pair.a, {})[pair.b] = pair
         self.adj.setdefault(pair.b, {})[pair.a] = pair
+        self._copies.pop(pair.a, None)
+        self._copies.pop(pair.b, None)
+
+    def drop_pair(self, a: str, b: str) -> None:
+        self.adj.get(a, {}).pop(b, None)
+        self.adj.get(b, {}).pop(a, None)
+        self._copies.pop(a, None)
+        self._copies.pop(b, None)
+
+    def copies(self, d: str, params: Params) -> list[str]:
+        """d's neighbors that are its copies by rule 1 (raw containments)."""
+        out = self._copies.get(d)
+        if out is None:
+            out = self._copies[d] = [x for x, p in self.neighbors(d).items() if p.copy0(self, params)]
+        return out
 
     def neighbors(self, d: str) -> dict[str, Pair]:
         return self.adj.get(d, {})
@@ -191,6 +208,8 @@ def background_passages(
     quoting a story's lead must not turn that lead into background.
     """
     node = g.nodes[d]
+    if skip_containers and not any(g.nodes[x].container for x in g.neighbors(d)):
+        return node.background0  # the same holders as for background0
     holders: dict[int, list[str]] = {}
     for x, p in g.neighbors(d).items():
         if skip_containers and g.nodes[x].container:
@@ -226,8 +245,8 @@ def count_groups(g: Graph, members: list[str], params: Params) -> int:
         nx = g.nodes[x]
         if nx.has_text:
             parent[find(x)] = find(first_of_hash.setdefault(nx.text_hash, x))
-        for y, p in g.neighbors(x).items():
-            if x < y and y in inside and p.copy0(g, params):
+        for y in g.copies(x, params):
+            if y in inside:
                 parent[find(x)] = find(y)
     return len({find(x) for x in members})
 
