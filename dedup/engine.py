@@ -353,8 +353,8 @@ def _recompute(
                 if cluster_of.get(d) == cluster_of.get(m) or m not in cluster_of:
                     continue
                 nm, nd = g.nodes[m], g.nodes[d]
-                c_m = rel.containment(nm, p.hits(m), nm.background)
-                c_d = rel.containment(nd, p.hits(d), nd.background)
+                c_m = p.contained(nm, nm.background)
+                c_d = p.contained(nd, nd.background)
                 if c_m >= params.contain_threshold and (c_m > c_d or nd.container):
                     links.append((d, m, cluster_of[m], round(c_m, 4)))
     store.replace_contains(region, sorted(set(links)))

@@ -62,25 +62,36 @@ class Pair:
     b: str
     a_hits: dict[int, int]  # passage index of a -> its shingles found in b
     b_hits: dict[int, int]
-    raw: dict[str, float] = field(default_factory=dict)  # cache: side -> C(side|other)
-    _copy0: bool | None = None  # cache of rule 1 on the raw containments
+    # Caches: a pair's hits never change, so neither does C(side|other) for a given set
+    # of left-out passages, nor the passages of a side that the other matches.
+    _contained: dict[tuple[str, frozenset[int]], float] = field(default_factory=dict)
+    _matched: dict[str, frozenset[int]] = field(default_factory=dict)
+    _copy0: bool | None = None
 
     def copy0(self, g: Graph, params: Params) -> bool:
         """Rule 1 on raw containments (computed once; a pair's hits never change)."""
         if self._copy0 is None:
             na, nb = g.nodes[self.a], g.nodes[self.b]
-            self._copy0 = copy_rule(self.raw_containment(na), self.raw_containment(nb), params)
+            self._copy0 = copy_rule(self.contained(na), self.contained(nb), params)
         return self._copy0
 
     def hits(self, side: str) -> dict[int, int]:
         return self.a_hits if side == self.a else self.b_hits
 
-    def raw_containment(self, node: Node) -> float:
-        """C(node|other) with nothing left out, computed once."""
-        c = self.raw.get(node.id)
+    def contained(self, node: Node, skip: frozenset[int] = frozenset()) -> float:
+        """C(node|other) with the passages in `skip` left out (computed once per skip set)."""
+        key = (node.id, skip)
+        c = self._contained.get(key)
         if c is None:
-            c = self.raw[node.id] = containment(node, self.hits(node.id))
+            c = self._contained[key] = containment(node, self.hits(node.id), skip)
         return c
+
+    def matched(self, node: Node, params: Params) -> frozenset[int]:
+        """Passages of `node` matched in the other article (`matched_passages`), once."""
+        m = self._matched.get(node.id)
+        if m is None:
+            m = self._matched[node.id] = frozenset(matched_passages(node, self.hits(node.id), params))
+        return m
 
 
 @dataclass
@@ -166,12 +177,12 @@ def container_flag(g: Graph, d: str, params: Params) -> bool:
         nx = g.nodes[x]
         if nx.has_text and nx.text_hash == node.text_hash:
             continue  # an exact duplicate says nothing about d's structure
-        c_x = containment(nx, p.hits(x), nx.background0)
-        c_d = containment(node, p.hits(d), node.background0)
+        c_x = p.contained(nx, nx.background0)
+        c_d = p.contained(node, node.background0)
         copy = copy_rule(c_x, c_d, params)
         if not copy and not (c_x >= params.contain_threshold and c_x > c_d):
             continue
-        where = matched_passages(node, p.hits(d), params) - node.background0
+        where = p.matched(node, params) - node.background0
         if not where:
             continue
         has_copy |= copy
@@ -214,7 +225,7 @@ def background_passages(
     for x, p in g.neighbors(d).items():
         if skip_containers and g.nodes[x].container:
             continue
-        for i in matched_passages(node, p.hits(d), params):
+        for i in p.matched(node, params):
             holders.setdefault(i, []).append(x)
     out = set()
     groups: dict[frozenset[str], int] = {}  # passages held by the same articles: count once
@@ -254,7 +265,7 @@ def count_groups(g: Graph, members: list[str], params: Params) -> int:
 def weighted_containments(g: Graph, p: Pair) -> tuple[float, float]:
     """(C(a|b), C(b|a)) with each side's background passages left out."""
     na, nb = g.nodes[p.a], g.nodes[p.b]
-    return containment(na, p.a_hits, na.background), containment(nb, p.b_hits, nb.background)
+    return p.contained(na, na.background), p.contained(nb, nb.background)
 
 
 def is_copy_edge(g: Graph, p: Pair, params: Params) -> bool:
