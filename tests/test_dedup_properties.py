@@ -93,3 +93,19 @@ def test_furniture_and_credits_never_link(seed: int, credit: str) -> None:
     }
     got = _run(texts, ["a", "b"], 1)
     assert got["a"] != got["b"]
+
+
+# Letters (with umlauts and accents), digits, `_`, spaces and the punctuation news text uses.
+_NEWS_CHARS = st.sampled_from(
+    list("abcxyzäöüßéèçñ019_ \t.,;:!?\"'()[]{}<>/\\|-+*=&%$#@^~`§°±×÷«»–—„“”‘’…•€²³µ·¹")
+)
+
+
+@given(st.text(_NEWS_CHARS, max_size=80))
+def test_words_are_the_word_runs(line: str) -> None:
+    """`words` (str.split over a translate table) finds what the regex `\\w+` finds."""
+    import re
+
+    from dedup.normalize import words
+
+    assert words(line) == re.findall(r"\w+", line)
