@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # A paragraph longer than this is prose, whatever words it starts with.
 MAX_FURNITURE_CHARS = 220
@@ -69,6 +70,22 @@ _FURNITURE = [
     r"follow us on .*",
     r"(?:click|tap) here to .*",
     r"(?:this|the) article (?:is|was) (?:available|only) .*(?:subscribers|members).*",
+    # Embedded-content placeholders (consent click-throughs for video, charts, posts).
+    r"ein klick für den datenschutz",
+    r"empfohlener (?:redaktioneller )?inhalt",
+    r"an dieser stelle finden sie (?:einen|einen von unseren redakteuren ausgewählten,?) externen inhalt.*",
+    r"ich bin damit einverstanden, dass mir (?:der )?externe(?:r)? inhalt(?:e)? angezeigt werd.*",
+    r"link zum (?:youtube|twitter|x|instagram|facebook|tiktok|podcast)-inhalt",
+    # Reader services around the article: error reports, ratings, reading time.
+    r"fehler gefunden\??\s*jetzt melden",
+    r"bitte markieren sie die entsprechenden wörter im text.*",
+    r"wie hat (?:ihnen|dir) (?:dieser|der) (?:artikel|beitrag) gefallen\??",
+    r"durchschnittliche bewertung:? [\d,.]+",
+    r"lesedauer:? (?:ca\. )?\d+ min(?:uten?|\.)?",
+    r"(?:tempo de leitura|reading time|read time):? \d+ min\w*",
+    r"(?:dieses thema im programm|sendung):.*",
+    r"(?:\d+ )?(?:comments?|kommentare?)",
+    r"(?:you may also like|most read(?: in [\w ]+)?|don'?t miss)",
 ]
 FURNITURE = re.compile(r"^\s*(?:" + "|".join(_FURNITURE) + r")\s*$", re.IGNORECASE)
 # Headings that open a block of teaser links: drop the heading and the short
@@ -77,6 +94,16 @@ BLOCK_OPENER = re.compile(
     r"^\s*(?:mehr zum thema|lesen sie auch|auch interessant|das könnte sie auch interessieren|"
     r"weitere artikel|mehr aus (?:dem|der|diesem) [\w-]+|empfehlungen(?: der redaktion)?|"
     r"related(?: articles| stories)?|read more|more on this story|top-themen|meistgelesen)\s*:?\s*$",
+    re.IGNORECASE,
+)
+# A paragraph that is only a date stamp: "05.08.2024, 20:59 Uhr", "Stand: 22.04.2024,
+# 06:00 Uhr", "Freitag, 28.04.2023, 19:25", "Updated at 1:23 p.m.". The date is metadata.
+DATE_STAMP = re.compile(
+    r"^\s*(?:(?:stand|aktualisiert|veröffentlicht|erstellt|zuletzt aktualisiert|updated|published)"
+    r"(?: am| at| on)?:?\s*)?(?:(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s*)?"
+    r"(?:\d{1,2}\.\s?(?:\d{1,2}\.|[a-zä]+)\s?\d{2,4}|\d{4}-\d{2}-\d{2})?"
+    r"(?:,?\s*(?:um\s*)?\d{1,2}[:.]\d{2}(?:\s*(?:uhr|[ap]\.?m\.?))?)?\s*$",
     re.IGNORECASE,
 )
 # Wire-service housekeeping lines: "© dpa-infocom, dpa:240422-99-123456/2".
@@ -102,7 +129,10 @@ def is_furniture(paragraph: str) -> bool:
     p = paragraph.strip().rstrip(".!:›»>→ ")
     if len(p) > MAX_FURNITURE_CHARS:
         return False
-    return bool(FURNITURE.match(p) or WIRE_ID.match(p))
+    return bool(FURNITURE.match(p) or WIRE_ID.match(p) or (_DIGIT.search(p) and DATE_STAMP.match(p)))
+
+
+_DIGIT = re.compile(r"\d")
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -111,10 +141,27 @@ def split_paragraphs(text: str) -> list[str]:
     return [p for p in (line.strip() for line in text.splitlines()) if p]
 
 
-def clean_text(text: str) -> str:
-    """Cleaned body: furniture paragraphs dropped, paragraphs joined by blank lines."""
+def _repeats_headline(paragraph: str, headlines: set[str]) -> bool:
+    """The paragraph is the headline again, alone or behind its kicker ("Kicker Headline")."""
+    k = _key(paragraph)
+    if not k or len(k) > 300:
+        return False
+    return k in headlines or any(k.endswith(" " + h) and len(k) < 2 * len(h) for h in headlines)
+
+
+def clean_text(text: str, *, headlines: Iterable[str] = ()) -> str:
+    """Cleaned body: furniture paragraphs dropped, paragraphs joined by blank lines.
+
+    `headlines` are the page's headline candidates: trafilatura often takes the
+    headline (with its kicker) as the first paragraph; among the first three
+    paragraphs, one that repeats a headline is dropped (it is the title, not text).
+    """
     text = unicodedata.normalize("NFC", text)
     paras = split_paragraphs(text)
+    heads = {k for k in (_key(h) for h in headlines) if len(k) >= 10}
+    if heads:
+        head = [p for p in paras[:3] if not _repeats_headline(p, heads)]
+        paras = head + paras[3:]
     out: list[str] = []
     in_block = False
     for p in paras:

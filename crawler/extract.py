@@ -283,7 +283,7 @@ def extract_article(html: str, url: str) -> Extracted:
         # so fall back to the balanced setting rather than lose the page.
         raw = _trafilatura_text(tree, url, favor_precision=False)
     body, source = choose_body(raw, pm.article_body)
-    text = clean_text(body)
+    text = clean_text(body, headlines=pm.headlines)
     _verdict_after_body(text, pm, tree)
     agencies = find_agencies(body, authors=pm.authors, extra=pm.ld_credits, lead=pm.description)
     return Extracted(
@@ -309,7 +309,7 @@ def extract_text_record(
 ) -> Extracted:
     """An already-extracted text (e.g. a docs.jsonl record): same cleanup and attribution."""
     text = text or ""
-    cleaned = clean_text(text)
+    cleaned = clean_text(text, headlines=[title] if title else ())
     if not cleaned:
         raise NotArticle("empty", "the record has no text")
     from crawler.metadata import parse_date

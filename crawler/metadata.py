@@ -61,6 +61,7 @@ class PageMeta:
     article_body: str | None = None  # JSON-LD articleBody, if any
     jsonld_types: set[str] = field(default_factory=set)  # every @type seen
     ld_credits: list[str] = field(default_factory=list)  # author/publisher/creditText names
+    headlines: list[str] = field(default_factory=list)  # every headline candidate, for cleanup
 
 
 # -- JSON-LD ------------------------------------------------------------------------
@@ -342,6 +343,7 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
     site_names = [n for n in (pm.site_name, *_host_names(url)) if n]
     raw = [c for c in (headline, og_title, meta.get("twitter:title"), title_tag) if c]
     shown = _shown_headings(tree)
+    pm.headlines = [*raw, *h1s]
     for c in raw:
         # 1. The first candidate the page shows as its heading: a headline the reader
         # sees beats one written for search engines or social media. Measured on
