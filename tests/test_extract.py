@@ -107,6 +107,26 @@ def test_extract_news_page_body_and_metadata() -> None:
     assert "\n\n" in ex.text  # paragraphs separated by blank lines
 
 
+LEAD = "Die Regierung entlastet Pendler auf dem Land mit einem umfangreichen Paket."
+
+
+def test_shown_standfirst_opens_the_text() -> None:
+    """The lead the page shows (and its description names) is the first paragraph."""
+    html = news_page().replace(
+        '<meta name="description" content="Die Regierung entlastet Pendler.">',
+        f'<meta name="description" content="{LEAD}">',
+    )
+    h1 = "<h1>Pendler werden entlastet</h1>"
+    shown = html.replace(h1, f'{h1}<div class="intro"><strong>{LEAD}</strong></div>')
+    url = "https://www.tagblatt.example/politik/pendler-100.html"
+    assert extract_article(shown, url).text.split("\n\n")[:2] == [LEAD, PARAS[0]]
+    # A description the page does not show is a search snippet, not text.
+    assert LEAD not in extract_article(html, url).text
+    # English-language pages keep the dek apart from the body.
+    english = shown.replace('lang="de-DE"', 'lang="en"')
+    assert LEAD not in extract_article(english, url).text
+
+
 def test_to_row_matches_store_columns() -> None:
     ex = extract_article(news_page(), "https://www.tagblatt.example/politik/pendler-100.html")
     row = ex.to_row("https://www.tagblatt.example/politik/pendler-100.html", "tagblatt.example")
