@@ -86,6 +86,16 @@ _FURNITURE = [
     r"(?:dieses thema im programm|sendung):.*",
     r"(?:\d+ )?(?:comments?|kommentare?)",
     r"(?:you may also like|most read(?: in [\w ]+)?|don'?t miss)",
+    r"schon gelesen\??",
+    r"(?:notas relacionadas|le puede interesar|czytaj (?:też|także)|lea(?: también| más)?)(?: ?:.*)?",
+    r"anzeige,? enthält affiliate[- ]links?",
+    r"sie sind (?:aktuell |derzeit )?nicht (?:eingeloggt|angemeldet)",
+    r"(?:bild|bilder|galerie) anzeigen",
+    r"alle angaben ohne gewähr",
+    r"(?:view|show|load) (?:\d+ )?comments|kommentare insgesamt:?.*",
+    r"to (?:view|read) the (?:full|rest of the|whole) (?:story|article),? (?:please )?(?:subscribe|log in|sign in).*",
+    r"we want to hear what you think about this article",
+    r"follow [\w .@]{1,40} on (?:twitter|facebook|instagram|x)\b.*",
 ]
 FURNITURE = re.compile(r"^\s*(?:" + "|".join(_FURNITURE) + r")\s*$", re.IGNORECASE)
 # Headings that open a block of teaser links: drop the heading and the short
@@ -93,7 +103,7 @@ FURNITURE = re.compile(r"^\s*(?:" + "|".join(_FURNITURE) + r")\s*$", re.IGNORECA
 BLOCK_OPENER = re.compile(
     r"^\s*(?:mehr zum thema|lesen sie auch|auch interessant|das könnte sie auch interessieren|"
     r"weitere artikel|mehr aus (?:dem|der|diesem) [\w-]+|empfehlungen(?: der redaktion)?|"
-    r"related(?: articles| stories)?|read more|more on this story|top-themen|meistgelesen)\s*:?\s*$",
+    r"related(?: articles| stories)?|read more|more on this story|top-themen(?: bei [\w .-]+)?|meistgelesen)\s*:?\s*$",
     re.IGNORECASE,
 )
 # A paragraph that is only a date stamp: "05.08.2024, 20:59 Uhr", "Stand: 22.04.2024,

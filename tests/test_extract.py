@@ -253,6 +253,9 @@ def test_cleanup_drops_repeated_headline_date_stamps_and_embed_placeholders() ->
             "Pendler werden entlastet",  # not among the first three: may be a quote, stays
             "Fehler gefunden? Jetzt melden.",
             "Lesedauer: 4 Minuten",
+            "Schon gelesen?",
+            "Sie sind aktuell nicht eingeloggt.",
+            "To view the full story, please subscribe to the Tagblatt.",
         ]
     )
     out = clean_text(text, headlines=["Pendler werden entlastet"]).split("\n\n")
