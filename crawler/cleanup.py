@@ -93,7 +93,8 @@ _FURNITURE = [
     r"(?:bild|bilder|galerie) anzeigen",
     r"alle angaben ohne gewähr",
     r"(?:view|show|load) (?:\d+ )?comments|kommentare insgesamt:?.*",
-    r"to (?:view|read) the (?:full|rest of the|whole) (?:story|article),? (?:please )?(?:subscribe|log in|sign in).*",
+    r"to (?:view|read) the (?:full|rest of the|whole) (?:story|article),? "
+    r"(?:please )?(?:subscribe|log in|sign in).*",
     r"we want to hear what you think about this article",
     r"follow [\w .@]{1,40} on (?:twitter|facebook|instagram|x)\b.*",
 ]
@@ -103,7 +104,8 @@ FURNITURE = re.compile(r"^\s*(?:" + "|".join(_FURNITURE) + r")\s*$", re.IGNORECA
 BLOCK_OPENER = re.compile(
     r"^\s*(?:mehr zum thema|lesen sie auch|auch interessant|das könnte sie auch interessieren|"
     r"weitere artikel|mehr aus (?:dem|der|diesem) [\w-]+|empfehlungen(?: der redaktion)?|"
-    r"related(?: articles| stories)?|read more|more on this story|top-themen(?: bei [\w .-]+)?|meistgelesen)\s*:?\s*$",
+    r"related(?: articles| stories)?|read more|more on this story|top-themen(?: bei [\w .-]+)?|"
+    r"meistgelesen)\s*:?\s*$",
     re.IGNORECASE,
 )
 # A paragraph that is only a date stamp: "05.08.2024, 20:59 Uhr", "Stand: 22.04.2024,
@@ -114,6 +116,26 @@ DATE_STAMP = re.compile(
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s*)?"
     r"(?:\d{1,2}\.\s?(?:\d{1,2}\.|[a-zä]+)\s?\d{2,4}|\d{4}-\d{2}-\d{2})?"
     r"(?:,?\s*(?:um\s*)?\d{1,2}[:.]\d{2}(?:\s*(?:uhr|[ap]\.?m\.?))?)?\s*$",
+    re.IGNORECASE,
+)
+# A byline paragraph: "Von Anna Muster", "von Katja Belousova", "By Jane Doe and John Roe",
+# optionally with the place: "Von Anna Sleegers, Frankfurt". Authors are metadata.
+BYLINE = re.compile(
+    r"^\s*(?i:von|by)\s+[A-ZÄÖÜ][\w.'-]+(?:\s+[A-ZÄÖÜ][\w.'-]+){0,3}"
+    r"(?:\s*(?:,|(?i:und|and))\s+[A-ZÄÖÜ][\w.'-]+(?:\s+[A-ZÄÖÜ][\w.'-]+){0,3}){0,3}\s*$"
+)
+# A video or audio teaser: its caption ends in date and duration ("... 21.04.2024 | 3:18 min").
+MEDIA_TEASER = re.compile(
+    r"\d{1,2}\.\d{1,2}\.\d{4}\s*\|\s*\d{1,3}:\d{2}\s*min\.?\s*$", re.IGNORECASE
+)
+# The last paragraph as a credit or an editor's sign-off: "Quelle: ntv.de", "(Quelle:
+# APA/sda/dpa)", "Mit Agenturmaterial.", "mit dpa", "SDA/sep", "(dmk)", "MDR (dst)". Agencies
+# are read from the body before cleanup (crawler.agencies): dropping it loses no credit.
+_CODES = r"[a-z]{2,6}(?:\s*[/,]\s*[a-z]{2,6}){0,3}"
+SIGN_OFF = re.compile(
+    rf"^\s*(?:\(?(?:quellen?|material):\s*[^\n]{{1,60}}|\(?mit agenturmaterial|"
+    rf"\(?mit material (?:von|der) [^\n]{{1,60}}|\({_CODES}\)|[a-z]{{2,6}}(?:\s*/\s*[a-z]{{2,6}}){{1,3}}|"
+    rf"mit {_CODES}|[A-Z]{{2,6}}\s*\([a-z]{{2,4}}\))\.?\s*$",
     re.IGNORECASE,
 )
 # Wire-service housekeeping lines: "© dpa-infocom, dpa:240422-99-123456/2".
@@ -183,9 +205,11 @@ def clean_text(text: str, *, headlines: Iterable[str] = ()) -> str:
         if BLOCK_OPENER.match(p):
             in_block = True
             continue
-        if is_photo_credit(p) or is_furniture(p):
+        if is_photo_credit(p) or is_furniture(p) or BYLINE.match(p) or MEDIA_TEASER.search(p):
             continue
         out.append(p)
+    while out and len(out[-1]) <= 60 and SIGN_OFF.match(out[-1]):
+        out.pop()
     # Repeated paragraphs (a teaser echoing the lead, a caption twice) are kept once.
     seen: set[str] = set()
     result = []

@@ -256,13 +256,17 @@ def test_cleanup_drops_repeated_headline_date_stamps_and_embed_placeholders() ->
             "Schon gelesen?",
             "Sie sind aktuell nicht eingeloggt.",
             "To view the full story, please subscribe to the Tagblatt.",
+            "Von Anna Muster, Berlin",
+            "Die Pendlerpauschale im Überblick. 21.04.2024 | 3:18 min",
+            "(Quelle: APA/dpa)",
+            "dpa/lby",
         ]
     )
     out = clean_text(text, headlines=["Pendler werden entlastet"]).split("\n\n")
     assert out == [PARAS[0], PARAS[1], "Pendler werden entlastet"]
     # Without headlines nothing but the furniture goes; a sentence with a time stays.
-    kept = clean_text("Pendler werden entlastet\nUm 20:59 Uhr fiel die Entscheidung.")
-    assert kept == "Pendler werden entlastet\n\nUm 20:59 Uhr fiel die Entscheidung."
+    kept = clean_text("Pendler werden entlastet\nUm 20:59 Uhr fiel die Entscheidung.\nVon der Leyen")
+    assert kept == "Pendler werden entlastet\n\nUm 20:59 Uhr fiel die Entscheidung.\n\nVon der Leyen"
 
 
 @pytest.mark.parametrize(
