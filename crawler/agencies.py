@@ -106,17 +106,25 @@ def _names_in(span: str, *, in_parens: bool) -> list[str]:
     return names
 
 
+# A media label right before a colon: the cheap test for lines that need _MEDIA_SPAN.
+_MEDIA_LABEL = re.compile(
+    r"(?:fotos?|bilds?|bilder|quelle|fotograf(?:in)?|grafik|illustration|video|karte|photo|image|"
+    r"credits?)\s*:",
+    re.IGNORECASE,
+)
+
+
 def strip_media_credits(text: str) -> str:
     """Text with photo/video credit contexts removed, so they cannot count."""
     lines = []
     for line in text.splitlines():
         s = line.strip()
         agency = PHOTO_AGENCY.search(s)
-        if len(s) <= MAX_FURNITURE_CHARS and (agency or PHOTO_CREDIT.search(s)):
+        if len(s) <= MAX_FURNITURE_CHARS and (agency or PHOTO_CREDIT.match(s)):
             continue
         # A media context needs a label's colon, a "©" or a photo agency's name: lines
         # with none of them (most of a body) skip the substitution.
-        if agency or ":" in line or "©" in line:
+        if agency or "©" in line or (":" in line and _MEDIA_LABEL.search(line)):
             line = _MEDIA_SPAN.sub(" ", line)
         lines.append(line)
     return "\n".join(lines)
@@ -126,7 +134,7 @@ def credits_in_text(text: str) -> list[str]:
     """Agencies credited by the text's credit lines, in order of first mention."""
     found: list[str] = []
     # The dpa wire id is housekeeping, not a photo credit, even behind a "©".
-    if WIRE_ID.search(text):
+    if ("pa:" in text or "PA:" in text) and WIRE_ID.search(text):
         found.append("dpa")
     text = strip_media_credits(text)
     for m in MATERIAL_SENTENCE.finditer(text):
@@ -151,7 +159,7 @@ def credits_in_bylines(names: Iterable[str]) -> list[str]:
     for name in names:
         s = " ".join(name.split())
         s = re.sub(r"^(?:von|by|quelle:?)\s+", "", s, flags=re.IGNORECASE)
-        if PHOTO_CREDIT.search(s) or PHOTO_AGENCY.search(s):
+        if PHOTO_CREDIT.match(s) or PHOTO_AGENCY.search(s):
             continue
         # Each part of the byline ("Anna Muster, dpa") counts only when the whole part
         # is agency names, optionally with desk codes or a country.

@@ -149,11 +149,12 @@ def is_photo_credit(paragraph: str) -> bool:
     p = paragraph.strip()
     if len(p) > MAX_FURNITURE_CHARS:
         return False
-    if PHOTO_CREDIT.search(p):
+    if PHOTO_CREDIT.match(p):
         return True
     # A caption ends in its credit; a prose sentence almost never ends in "Foto: X/dpa".
-    return bool(CAPTION_TAIL.search(p)) and (
-        ":" in p[-100:] or "©" in p or bool(PHOTO_AGENCY.search(p))
+    # The cheap hints first: the unanchored CAPTION_TAIL search is the costly part.
+    return (":" in p[-100:] or "©" in p or bool(PHOTO_AGENCY.search(p))) and bool(
+        CAPTION_TAIL.search(p)
     )
 
 
