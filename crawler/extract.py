@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import trafilatura
+from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 from w3lib.encoding import (
@@ -24,7 +25,7 @@ from w3lib.encoding import (
     resolve_encoding,
 )
 
-from crawler.agencies import find_agencies
+from crawler.agencies import AGENCIES, credits_in_text, find_agencies
 from crawler.cleanup import clean_text
 from crawler.encoding import decode_utf8_lenient
 from crawler.metadata import ARTICLE_TYPES, PageMeta, read_page_meta
@@ -246,19 +247,63 @@ def _shown_standfirst(tree: HtmlElement, description: str | None, body: str) -> 
     """
     if not description or len(description) < 40:
         return None
-    want = _key(description)
-    if len(want) < 40 or want in _key(body):
-        return None
     probe = description.strip()[:24]
-    for node in tree.xpath("//body//text()[contains(., $p)]", p=probe):
+    if probe in body:
+        return None  # the body has it (checked exactly below when the page shows one)
+    want = _key(description)
+    if len(want) < 40:
+        return None
+    for node in _TEXT_CONTAINING(tree, p=probe):
         el = node.getparent()
         if el is None or el.tag in ("script", "style", "noscript", "template", "meta"):
             continue
         text = " ".join(el.text_content().split())
         k = _key(text)
         if want in k and len(k) <= 1.3 * len(want):
-            return text
+            return None if want in _key(body) else text
     return None
+
+
+_TEXT_CONTAINING = etree.XPath("//body//text()[contains(., $p)]")
+
+
+# Any agency name or alias: the cheap test before credits_in_text.
+_AGENCY_NAME = re.compile(
+    "|".join(sorted((re.escape(a) for names in AGENCIES.values() for a in names), key=len, reverse=True)),
+    re.IGNORECASE,
+)
+
+
+# Paragraphs of at most 80 characters, selected in C (most <p> of a page are longer).
+_SHORT_P = etree.XPath("//p[string-length(normalize-space()) <= 80]")
+
+
+def _credit_lines_beside(tree: HtmlElement, body: str) -> list[str]:
+    """Short credit paragraphs ("Mit Material von Reuters", "(dpa, AFP)") next to the text.
+
+    trafilatura's precision mode drops a short italic line under the article, which is
+    where many outlets put the agency credit. A <p> of at most 80 characters that
+    credits an agency counts when a sibling <p> is part of the extracted body: it
+    stands among the article's paragraphs, not in a teaser elsewhere on the page.
+    """
+    found: list[str] = []
+    body_key = None
+    for p in _SHORT_P(tree):
+        text = " ".join(p.text_content().split())
+        if not text or not _AGENCY_NAME.search(text):
+            continue
+        if text in body or not credits_in_text(text):
+            continue
+        parent = p.getparent()
+        if parent is None:
+            continue
+        body_key = body_key if body_key is not None else _key(body)
+        for sib in parent.iterchildren("p"):
+            k = _key(sib.text_content())[:80]
+            if sib is not p and len(k) >= 40 and k in body_key:
+                found.append(text)
+                break
+    return found
 
 
 # -- the extractor ------------------------------------------------------------------------
@@ -325,7 +370,13 @@ def extract_article(html: str, url: str) -> Extracted:
             body = lead + "\n" + body
     text = clean_text(body, headlines=pm.headlines)
     _verdict_after_body(text, pm, tree)
-    agencies = find_agencies(body, authors=pm.authors, extra=pm.ld_credits, lead=pm.description)
+    credit_lines = _credit_lines_beside(tree, body)
+    agencies = find_agencies(
+        "\n".join([body, *credit_lines]),
+        authors=pm.authors,
+        extra=pm.ld_credits,
+        lead=pm.description,
+    )
     return Extracted(
         title=pm.title,
         text=text,
