@@ -247,9 +247,9 @@ def _shown_standfirst(tree: HtmlElement, description: str | None, body: str) -> 
     """
     if not description or len(description) < 40:
         return None
+    if description.strip() in body:
+        return None  # the body has it verbatim (else checked word by word below)
     probe = description.strip()[:24]
-    if probe in body:
-        return None  # the body has it (checked exactly below when the page shows one)
     want = _key(description)
     if len(want) < 40:
         return None

@@ -333,21 +333,21 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
         meta.get("application-name"),
     )
 
-    # Title. Candidates: JSON-LD headline (the publisher's statement of the headline),
-    # og:title / twitter:title (the one it shares), <title> minus the site-name suffix.
+    # Title. Candidates: og:title (the headline the outlet shares), JSON-LD headline (the
+    # one it states for search engines), twitter:title, <title> minus the site-name suffix.
     title_tag = tree.findtext(".//title")
     title_tag = " ".join(title_tag.split()) if title_tag else None
     h1s = [" ".join(h.text_content().split()) for h in tree.iterfind(".//h1")][:3]
     headline = _text(article.get("headline")) or _text(article.get("name"))
     og_title = meta.get("og:title") or meta.get("twitter:title")
     site_names = [n for n in (pm.site_name, *_host_names(url)) if n]
-    raw = [c for c in (headline, og_title, meta.get("twitter:title"), title_tag) if c]
+    raw = [c for c in (og_title, headline, meta.get("twitter:title"), title_tag) if c]
     shown = _shown_headings(tree)
     pm.headlines = [*raw, *h1s]
     for c in raw:
         # 1. The first candidate the page shows as its heading: a headline the reader
         # sees beats one written for search engines or social media. Measured on
-        # fundus_de: 86 of 98 exact, against 81 for "og:title first when it agrees".
+        # fundus_de: 85 of 98 exact, against 81 for "og:title first when it agrees".
         cand = strip_site_suffix(c, site_names=site_names, others=[o for o in raw if o != c])
         if _norm_title(cand) in shown:
             pm.title = cand
