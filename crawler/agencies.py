@@ -93,6 +93,11 @@ _MEDIA_SPAN = re.compile(
 )
 
 
+def mentions_agency(text: str) -> bool:
+    """Any agency name or alias in `text`: the cheap test before credits_in_text."""
+    return _TOKEN_SPLIT.search(text) is not None
+
+
 def _names_in(span: str, *, in_parens: bool) -> list[str]:
     names = []
     for m in _TOKEN_SPLIT.finditer(span):

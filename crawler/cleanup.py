@@ -176,7 +176,7 @@ def split_paragraphs(text: str) -> list[str]:
 
 def _repeats_headline(paragraph: str, headlines: set[str]) -> bool:
     """The paragraph is the headline again, alone or behind its kicker ("Kicker Headline")."""
-    k = _key(paragraph)
+    k = text_key(paragraph)
     if not k or len(k) > 300:
         return False
     return k in headlines or any(k.endswith(" " + h) and len(k) < 2 * len(h) for h in headlines)
@@ -191,7 +191,7 @@ def clean_text(text: str, *, headlines: Iterable[str] = ()) -> str:
     """
     text = unicodedata.normalize("NFC", text)
     paras = split_paragraphs(text)
-    heads = {k for k in (_key(h) for h in headlines) if len(k) >= 10}
+    heads = {k for k in (text_key(h) for h in headlines) if len(k) >= 10}
     if heads:
         head = [p for p in paras[:3] if not _repeats_headline(p, heads)]
         paras = head + paras[3:]
@@ -215,7 +215,7 @@ def clean_text(text: str, *, headlines: Iterable[str] = ()) -> str:
     seen: set[str] = set()
     result = []
     for p in out:
-        k = _key(p)
+        k = text_key(p)
         if len(k) > 40 and k in seen:
             continue
         seen.add(k)
@@ -223,5 +223,6 @@ def clean_text(text: str, *, headlines: Iterable[str] = ()) -> str:
     return "\n\n".join(result)
 
 
-def _key(s: str) -> str:
+def text_key(s: str) -> str:
+    """Lower-case words joined by single spaces: for comparing texts, not for storing."""
     return re.sub(r"\W+", " ", s).strip().lower()

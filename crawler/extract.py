@@ -2,8 +2,10 @@
 
 Pipeline per page: decode bytes -> parse once with lxml -> page metadata from JSON-LD
 and <meta> (crawler.metadata) -> body with trafilatura -> choose between trafilatura's
-body and JSON-LD articleBody (`choose_body`) -> furniture cleanup (crawler.cleanup) ->
-agency credits (crawler.agencies). Pure: no network, no database.
+body and JSON-LD articleBody (`choose_body`) -> the standfirst the page shows, where
+trafilatura left it out (German-language pages) -> furniture cleanup (crawler.cleanup)
+-> agency credits in the body and in credit lines beside it (crawler.agencies). One lxml
+tree serves every step. Pure: no network, no database.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from w3lib.encoding import (
     resolve_encoding,
 )
 
-from crawler.agencies import AGENCIES, credits_in_text, find_agencies
-from crawler.cleanup import clean_text
+from crawler.agencies import credits_in_text, find_agencies, mentions_agency
+from crawler.cleanup import clean_text, text_key
 from crawler.encoding import decode_utf8_lenient
 from crawler.metadata import ARTICLE_TYPES, PageMeta, read_page_meta
 
@@ -233,8 +235,8 @@ def choose_body(extracted: str, article_body: str | None) -> tuple[str, str]:
     return extracted, "trafilatura"
 
 
-def _key(s: str) -> str:
-    return " ".join(_WORDS.findall(s.lower()))
+# Text nodes of the page body that contain a string (lxml evaluates it in C).
+_TEXT_CONTAINING = etree.XPath("//body//text()[contains(., $p)]")
 
 
 def _shown_standfirst(tree: HtmlElement, description: str | None, body: str) -> str | None:
@@ -250,7 +252,7 @@ def _shown_standfirst(tree: HtmlElement, description: str | None, body: str) -> 
     if description.strip() in body:
         return None  # the body has it verbatim (else checked word by word below)
     probe = description.strip()[:24]
-    want = _key(description)
+    want = text_key(description)
     if len(want) < 40:
         return None
     for node in _TEXT_CONTAINING(tree, p=probe):
@@ -258,20 +260,10 @@ def _shown_standfirst(tree: HtmlElement, description: str | None, body: str) -> 
         if el is None or el.tag in ("script", "style", "noscript", "template", "meta"):
             continue
         text = " ".join(el.text_content().split())
-        k = _key(text)
+        k = text_key(text)
         if want in k and len(k) <= 1.3 * len(want):
-            return None if want in _key(body) else text
+            return None if want in text_key(body) else text
     return None
-
-
-_TEXT_CONTAINING = etree.XPath("//body//text()[contains(., $p)]")
-
-
-# Any agency name or alias: the cheap test before credits_in_text.
-_AGENCY_NAME = re.compile(
-    "|".join(sorted((re.escape(a) for names in AGENCIES.values() for a in names), key=len, reverse=True)),
-    re.IGNORECASE,
-)
 
 
 # Paragraphs of at most 80 characters, selected in C (most <p> of a page are longer).
@@ -290,16 +282,16 @@ def _credit_lines_beside(tree: HtmlElement, body: str) -> list[str]:
     body_key = None
     for p in _SHORT_P(tree):
         text = " ".join(p.text_content().split())
-        if not text or not _AGENCY_NAME.search(text):
+        if not text or not mentions_agency(text):
             continue
         if text in body or not credits_in_text(text):
             continue
         parent = p.getparent()
         if parent is None:
             continue
-        body_key = body_key if body_key is not None else _key(body)
+        body_key = body_key if body_key is not None else text_key(body)
         for sib in parent.iterchildren("p"):
-            k = _key(sib.text_content())[:80]
+            k = text_key(sib.text_content())[:80]
             if sib is not p and len(k) >= 40 and k in body_key:
                 found.append(text)
                 break
