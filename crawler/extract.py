@@ -36,6 +36,10 @@ from crawler.metadata import ARTICLE_TYPES, PageMeta, read_page_meta
 # gallery, an error page). Short agency briefs ("Berlin (dpa) - ...") run ~300 chars.
 MIN_ARTICLE_CHARS = 200
 
+# A precision-mode body shorter than this gets a second, balanced extraction (the
+# shortest real agency briefs run ~300 characters, a reprint notice or a teaser less).
+PRECISION_RETRY_CHARS = 500
+
 # Languages whose news pages count the standfirst as the article's first paragraph.
 # German-language outlets set the lead ("Vorspann") as the opening of the text, and
 # wire copy opens with it ("Berlin (dpa) - ..."), so the copies dedup looks for share
@@ -351,10 +355,11 @@ def extract_article(html: str, url: str) -> Extracted:
     # Other pages (blogs, institutional pages) keep the balanced default.
     favor_precision = _is_article_page(pm)
     raw = _trafilatura_text(tree, url, favor_precision=favor_precision)
-    if favor_precision and len(raw) < MIN_ARTICLE_CHARS:
-        # Precision mode dropped (almost) everything: the article's markup is unusual,
-        # so fall back to the balanced setting rather than lose the page.
-        raw = _trafilatura_text(tree, url, favor_precision=False)
+    if favor_precision and len(raw) < PRECISION_RETRY_CHARS:
+        # Precision mode kept less than a short news item: the article's markup is
+        # unusual, so try the balanced setting and keep the longer text.
+        balanced = _trafilatura_text(tree, url, favor_precision=False)
+        raw = balanced if len(balanced) > len(raw) else raw
     body, source = choose_body(raw, pm.article_body)
     if pm.language in STANDFIRST_LANGUAGES:
         lead = _shown_standfirst(tree, pm.description, body)
