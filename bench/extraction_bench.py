@@ -4,12 +4,15 @@ One run does, over the same pages:
   1. plain `trafilatura.extract(include_comments=False)` in one process (the baseline);
   2. `crawler.ingest.ingest` (what `newsdedup ingest` runs: decode, extract, clean,
      attribute, store in SQLite) on 1 worker, for the per-page overhead beyond trafilatura;
+     (1) and (2) alternate in chunks of 40 pages, so that load from other processes on a
+     shared machine falls on both alike;
   3. the same on N workers (default 2), for the speedup over (1);
 then reads url/title/text/published back from the `articles` table of run 3 and scores
 both (1) and (3) with score_extraction.score.
 
     .venv/bin/python bench/extraction_bench.py                # all ~1,270 pages
     .venv/bin/python bench/extraction_bench.py --limit 200    # quick look while tuning
+    .venv/bin/python bench/extraction_bench.py --skip-speed --worst 10   # where it fails
 """
 
 from __future__ import annotations
@@ -74,16 +77,67 @@ def run_plain_trafilatura(pages: list[dict[str, str]], root: Path) -> tuple[dict
     return pred, time.perf_counter() - start
 
 
+def _records(pages: list[dict[str, str]], root: Path) -> Any:
+    return (Record("html", p["url"], path=str(root / p["path"]), source=p["path"]) for p in pages)
+
+
 def run_ingest(
     pages: list[dict[str, str]], root: Path, db: Path, workers: int
 ) -> tuple[Any, float]:
-    records = (
-        Record("html", p["url"], path=str(root / p["path"]), source=p["path"]) for p in pages
-    )
     with Store(db) as store:
         start = time.perf_counter()
-        stats = ingest(store, records, workers=workers)
+        stats = ingest(store, _records(pages, root), workers=workers)
         return stats, time.perf_counter() - start
+
+
+def run_side_by_side(
+    pages: list[dict[str, str]], root: Path, db: Path, chunk: int = 40
+) -> tuple[dict[str, dict], float, float]:
+    """(1) plain trafilatura and (2) 1-worker ingest, alternating chunk by chunk."""
+    pred: dict[str, dict] = {}
+    plain_secs = ingest_secs = 0.0
+    with Store(db) as store:
+        for i in range(0, len(pages), chunk):
+            part = pages[i : i + chunk]
+            # Alternate which goes first, so neither always runs on a warmer cache.
+            for which in ("plain", "ingest") if (i // chunk) % 2 == 0 else ("ingest", "plain"):
+                if which == "plain":
+                    got, secs = run_plain_trafilatura(part, root)
+                    pred.update(got)
+                    plain_secs += secs
+                else:
+                    start = time.perf_counter()
+                    ingest(store, _records(part, root), workers=1)
+                    ingest_secs += time.perf_counter() - start
+    return pred, plain_secs, ingest_secs
+
+
+def worst_pages(scorer: Any, pred: dict[str, dict], n: int) -> dict[str, list[str]]:
+    """The n pages of aeb and fundus_de with the lowest body F1, and fundus_de's misses.
+
+    Only pages that were run count (with --limit, the others are missing, not wrong).
+    """
+    out: dict[str, list[str]] = {}
+    for name, truths in (("aeb", scorer.aeb_truth()), ("fundus_de", scorer.fundus_truth())):
+        rows = []
+        for url, truth in truths.items():
+            if url not in pred:
+                continue
+            p, r = scorer.page_pr(truth["text"], pred.get(url, {}).get("text"))
+            rows.append((scorer.f1(p, r), f"P={p:.2f} R={r:.2f} {url}"))
+        out[f"{name}_body"] = [line for _, line in sorted(rows)[:n]]
+    truths = {u: t for u, t in scorer.fundus_truth().items() if u in pred}
+    out["fundus_de_title"] = [
+        f"{url}: got {pred.get(url, {}).get('title')!r}, want {t['title']!r}"
+        for url, t in truths.items()
+        if scorer.norm(pred.get(url, {}).get("title")) != scorer.norm(t["title"])
+    ][:n]
+    out["fundus_de_day"] = [
+        f"{url}: got {pred.get(url, {}).get('published')!r}, want {t['published']!r}"
+        for url, t in truths.items()
+        if (pred.get(url, {}).get("published") or "")[:10] != (t["published"] or "")[:10]
+    ][:n]
+    return out
 
 
 def read_back(db: Path) -> dict[str, dict]:
@@ -104,25 +158,31 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--skip-speed", action="store_true", help="quality only: no baseline, no 1-worker run"
     )
     ap.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
+    ap.add_argument("--worst", type=int, default=0, help="also list the N worst pages per metric")
     args = ap.parse_args(argv)
 
     scorer = load_scorer(args.shared)
     root = args.shared / "data" / "extraction"
     pages = list_pages(scorer, args.limit)
-    result: dict[str, Any] = {"pages": len(pages), "workers": args.workers}
+    result: dict[str, Any] = {
+        "pages": len(pages),
+        "workers": args.workers,
+        "cpus": os.cpu_count(),
+        # Other processes' load: speed figures from a busy machine are indicative only.
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
     if args.limit:
         result["note"] = (
             "--limit: pages outside the slice count as empty, so scores are not comparable"
         )
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_speed:
-            base_pred, base_secs = run_plain_trafilatura(pages, root)
+            base_pred, base_secs, one_secs = run_side_by_side(pages, root, Path(tmp) / "one.db")
             result["trafilatura_plain"] = {
                 "seconds": round(base_secs, 2),
                 "ms_per_page": round(1000 * base_secs / len(pages), 2),
                 "scores": scorer.score(base_pred),
             }
-            _, one_secs = run_ingest(pages, root, Path(tmp) / "one.db", 1)
             result["ingest_1_worker"] = {
                 "seconds": round(one_secs, 2),
                 "ms_per_page": round(1000 * one_secs / len(pages), 2),
@@ -142,6 +202,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             result[f"ingest_{args.workers}_workers"]["speedup_vs_trafilatura"] = round(
                 base_secs / secs, 2
             )
+            result[f"ingest_{args.workers}_workers"]["speedup_vs_1_worker"] = round(
+                one_secs / secs, 2
+            )
+        if args.worst:
+            result["worst"] = worst_pages(scorer, pred, args.worst)
+        result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     text = json.dumps(result, indent=1)
     print(text)
     if args.out:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # A paragraph longer than this is prose, whatever words it starts with.
 MAX_FURNITURE_CHARS = 220
@@ -69,6 +70,33 @@ _FURNITURE = [
     r"follow us on .*",
     r"(?:click|tap) here to .*",
     r"(?:this|the) article (?:is|was) (?:available|only) .*(?:subscribers|members).*",
+    # Embedded-content placeholders (consent click-throughs for video, charts, posts).
+    r"ein klick für den datenschutz",
+    r"empfohlener (?:redaktioneller )?inhalt",
+    r"an dieser stelle finden sie (?:einen|einen von unseren redakteuren ausgewählten,?) externen inhalt.*",
+    r"ich bin damit einverstanden, dass mir (?:der )?externe(?:r)? inhalt(?:e)? angezeigt werd.*",
+    r"link zum (?:youtube|twitter|x|instagram|facebook|tiktok|podcast)-inhalt",
+    # Reader services around the article: error reports, ratings, reading time.
+    r"fehler gefunden\??\s*jetzt melden",
+    r"bitte markieren sie die entsprechenden wörter im text.*",
+    r"wie hat (?:ihnen|dir) (?:dieser|der) (?:artikel|beitrag) gefallen\??",
+    r"durchschnittliche bewertung:? [\d,.]+",
+    r"lesedauer:? (?:ca\. )?\d+ min(?:uten?|\.)?",
+    r"(?:tempo de leitura|reading time|read time):? \d+ min\w*",
+    r"(?:dieses thema im programm|sendung):.*",
+    r"(?:\d+ )?(?:comments?|kommentare?)",
+    r"(?:you may also like|most read(?: in [\w ]+)?|don'?t miss)",
+    r"schon gelesen\??",
+    r"(?:notas relacionadas|le puede interesar|czytaj (?:też|także)|lea(?: también| más)?)(?: ?:.*)?",
+    r"anzeige,? enthält affiliate[- ]links?",
+    r"sie sind (?:aktuell |derzeit )?nicht (?:eingeloggt|angemeldet)",
+    r"(?:bild|bilder|galerie) anzeigen",
+    r"alle angaben ohne gewähr",
+    r"(?:view|show|load) (?:\d+ )?comments|kommentare insgesamt:?.*",
+    r"to (?:view|read) the (?:full|rest of the|whole) (?:story|article),? "
+    r"(?:please )?(?:subscribe|log in|sign in).*",
+    r"we want to hear what you think about this article",
+    r"follow [\w .@]{1,40} on (?:twitter|facebook|instagram|x)\b.*",
 ]
 FURNITURE = re.compile(r"^\s*(?:" + "|".join(_FURNITURE) + r")\s*$", re.IGNORECASE)
 # Headings that open a block of teaser links: drop the heading and the short
@@ -76,7 +104,38 @@ FURNITURE = re.compile(r"^\s*(?:" + "|".join(_FURNITURE) + r")\s*$", re.IGNORECA
 BLOCK_OPENER = re.compile(
     r"^\s*(?:mehr zum thema|lesen sie auch|auch interessant|das könnte sie auch interessieren|"
     r"weitere artikel|mehr aus (?:dem|der|diesem) [\w-]+|empfehlungen(?: der redaktion)?|"
-    r"related(?: articles| stories)?|read more|more on this story|top-themen|meistgelesen)\s*:?\s*$",
+    r"related(?: articles| stories)?|read more|more on this story|top-themen(?: bei [\w .-]+)?|"
+    r"meistgelesen)\s*:?\s*$",
+    re.IGNORECASE,
+)
+# A paragraph that is only a date stamp: "05.08.2024, 20:59 Uhr", "Stand: 22.04.2024,
+# 06:00 Uhr", "Freitag, 28.04.2023, 19:25", "Updated at 1:23 p.m.". The date is metadata.
+DATE_STAMP = re.compile(
+    r"^\s*(?:(?:stand|aktualisiert|veröffentlicht|erstellt|zuletzt aktualisiert|updated|published)"
+    r"(?: am| at| on)?:?\s*)?(?:(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s*)?"
+    r"(?:\d{1,2}\.\s?(?:\d{1,2}\.|[a-zä]+)\s?\d{2,4}|\d{4}-\d{2}-\d{2})?"
+    r"(?:,?\s*(?:um\s*)?\d{1,2}[:.]\d{2}(?:\s*(?:uhr|[ap]\.?m\.?))?)?\s*$",
+    re.IGNORECASE,
+)
+# A byline paragraph: "Von Anna Muster", "von Katja Belousova", "By Jane Doe and John Roe",
+# optionally with the place: "Von Anna Sleegers, Frankfurt". Authors are metadata.
+BYLINE = re.compile(
+    r"^\s*(?i:von|by)\s+[A-ZÄÖÜ][\w.'-]+(?:\s+[A-ZÄÖÜ][\w.'-]+){0,3}"
+    r"(?:\s*(?:,|(?i:und|and))\s+[A-ZÄÖÜ][\w.'-]+(?:\s+[A-ZÄÖÜ][\w.'-]+){0,3}){0,3}\s*$"
+)
+# A video or audio teaser: its caption ends in date and duration ("... 21.04.2024 | 3:18 min").
+MEDIA_TEASER = re.compile(
+    r"\d{1,2}\.\d{1,2}\.\d{4}\s*\|\s*\d{1,3}:\d{2}\s*min\.?\s*$", re.IGNORECASE
+)
+# The last paragraph as a credit or an editor's sign-off: "Quelle: ntv.de", "(Quelle:
+# APA/sda/dpa)", "Mit Agenturmaterial.", "mit dpa", "SDA/sep", "(dmk)", "MDR (dst)". Agencies
+# are read from the body before cleanup (crawler.agencies): dropping it loses no credit.
+_CODES = r"[a-z]{2,6}(?:\s*[/,]\s*[a-z]{2,6}){0,3}"
+SIGN_OFF = re.compile(
+    rf"^\s*(?:\(?(?:quellen?|material):\s*[^\n]{{1,60}}|\(?mit agenturmaterial|"
+    rf"\(?mit material (?:von|der) [^\n]{{1,60}}|\({_CODES}\)|[a-z]{{2,6}}(?:\s*/\s*[a-z]{{2,6}}){{1,3}}|"
+    rf"mit {_CODES}|[A-Z]{{2,6}}\s*\([a-z]{{2,4}}\))\.?\s*$",
     re.IGNORECASE,
 )
 # Wire-service housekeeping lines: "© dpa-infocom, dpa:240422-99-123456/2".
@@ -90,11 +149,12 @@ def is_photo_credit(paragraph: str) -> bool:
     p = paragraph.strip()
     if len(p) > MAX_FURNITURE_CHARS:
         return False
-    if PHOTO_CREDIT.search(p):
+    if PHOTO_CREDIT.match(p):
         return True
     # A caption ends in its credit; a prose sentence almost never ends in "Foto: X/dpa".
-    return bool(CAPTION_TAIL.search(p)) and (
-        ":" in p[-100:] or "©" in p or bool(PHOTO_AGENCY.search(p))
+    # The cheap hints first: the unanchored CAPTION_TAIL search is the costly part.
+    return (":" in p[-100:] or "©" in p or bool(PHOTO_AGENCY.search(p))) and bool(
+        CAPTION_TAIL.search(p)
     )
 
 
@@ -102,7 +162,10 @@ def is_furniture(paragraph: str) -> bool:
     p = paragraph.strip().rstrip(".!:›»>→ ")
     if len(p) > MAX_FURNITURE_CHARS:
         return False
-    return bool(FURNITURE.match(p) or WIRE_ID.match(p))
+    return bool(FURNITURE.match(p) or WIRE_ID.match(p) or (_DIGIT.search(p) and DATE_STAMP.match(p)))
+
+
+_DIGIT = re.compile(r"\d")
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -111,10 +174,27 @@ def split_paragraphs(text: str) -> list[str]:
     return [p for p in (line.strip() for line in text.splitlines()) if p]
 
 
-def clean_text(text: str) -> str:
-    """Cleaned body: furniture paragraphs dropped, paragraphs joined by blank lines."""
+def _repeats_headline(paragraph: str, headlines: set[str]) -> bool:
+    """The paragraph is the headline again, alone or behind its kicker ("Kicker Headline")."""
+    k = text_key(paragraph)
+    if not k or len(k) > 300:
+        return False
+    return k in headlines or any(k.endswith(" " + h) and len(k) < 2 * len(h) for h in headlines)
+
+
+def clean_text(text: str, *, headlines: Iterable[str] = ()) -> str:
+    """Cleaned body: furniture paragraphs dropped, paragraphs joined by blank lines.
+
+    `headlines` are the page's headline candidates: trafilatura often takes the
+    headline (with its kicker) as the first paragraph; among the first three
+    paragraphs, one that repeats a headline is dropped (it is the title, not text).
+    """
     text = unicodedata.normalize("NFC", text)
     paras = split_paragraphs(text)
+    heads = {k for k in (text_key(h) for h in headlines) if len(k) >= 10}
+    if heads:
+        head = [p for p in paras[:3] if not _repeats_headline(p, heads)]
+        paras = head + paras[3:]
     out: list[str] = []
     in_block = False
     for p in paras:
@@ -126,14 +206,16 @@ def clean_text(text: str) -> str:
         if BLOCK_OPENER.match(p):
             in_block = True
             continue
-        if is_photo_credit(p) or is_furniture(p):
+        if is_photo_credit(p) or is_furniture(p) or BYLINE.match(p) or MEDIA_TEASER.search(p):
             continue
         out.append(p)
+    while out and len(out[-1]) <= 60 and SIGN_OFF.match(out[-1]):
+        out.pop()
     # Repeated paragraphs (a teaser echoing the lead, a caption twice) are kept once.
     seen: set[str] = set()
     result = []
     for p in out:
-        k = _key(p)
+        k = text_key(p)
         if len(k) > 40 and k in seen:
             continue
         seen.add(k)
@@ -141,5 +223,6 @@ def clean_text(text: str) -> str:
     return "\n\n".join(result)
 
 
-def _key(s: str) -> str:
+def text_key(s: str) -> str:
+    """Lower-case words joined by single spaces: for comparing texts, not for storing."""
     return re.sub(r"\W+", " ", s).strip().lower()

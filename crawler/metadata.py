@@ -61,6 +61,7 @@ class PageMeta:
     article_body: str | None = None  # JSON-LD articleBody, if any
     jsonld_types: set[str] = field(default_factory=set)  # every @type seen
     ld_credits: list[str] = field(default_factory=list)  # author/publisher/creditText names
+    headlines: list[str] = field(default_factory=list)  # every headline candidate, for cleanup
 
 
 # -- JSON-LD ------------------------------------------------------------------------
@@ -332,31 +333,44 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
         meta.get("application-name"),
     )
 
-    # Title: JSON-LD headline is the publisher's statement of the headline, og:title the
-    # one it shares; either is used only when it agrees with the page (see _agrees).
+    # Title. Candidates: og:title (the headline the outlet shares), JSON-LD headline (the
+    # one it states for search engines), twitter:title, <title> minus the site-name suffix.
     title_tag = tree.findtext(".//title")
     title_tag = " ".join(title_tag.split()) if title_tag else None
     h1s = [" ".join(h.text_content().split()) for h in tree.iterfind(".//h1")][:3]
     headline = _text(article.get("headline")) or _text(article.get("name"))
     og_title = meta.get("og:title") or meta.get("twitter:title")
     site_names = [n for n in (pm.site_name, *_host_names(url)) if n]
-    # og:title first: it is the headline the outlet chose to share, without the SEO
-    # keywords <title> and JSON-LD often carry (measured: 81% vs 79% exact on fundus_de).
-    candidates = [c for c in (og_title, headline, title_tag, *h1s) if c]
-    cleaned = [
-        strip_site_suffix(c, site_names=site_names, others=[o for o in candidates if o != c])
-        for c in candidates
-    ]
+    raw = [c for c in (og_title, headline, meta.get("twitter:title"), title_tag) if c]
+    shown = _shown_headings(tree)
     sites = {_norm_title(s) for s in site_names}
-    page_text = {_norm_title(c) for c in cleaned}
-    for cand in cleaned:
-        # A candidate that is only the site name, or shares few words with every other
-        # candidate (a section label, a stale headline), is passed over.
-        if cand and _norm_title(cand) not in sites and _agrees(cand, page_text):
+    pm.headlines = [*raw, *h1s]
+    for c in raw:
+        # 1. The first candidate the page shows as its heading: a headline the reader
+        # sees beats one written for search engines or social media. Measured on
+        # fundus_de: 86 of 98 exact, against 81 for "og:title first when it agrees".
+        cand = strip_site_suffix(c, site_names=site_names, others=[o for o in raw if o != c])
+        if _norm_title(cand) in shown and _norm_title(cand) not in sites:
             pm.title = cand
             break
-    if pm.title is None and cleaned:
-        pm.title = cleaned[0]
+    if pm.title is None:
+        # 2. None is shown as a heading (it is styled as a <div>, or the page shows a
+        # rewritten one): og:title first, it is the headline the outlet chose to share,
+        # without the SEO keywords <title> and JSON-LD often carry.
+        candidates = [c for c in (og_title, headline, title_tag, *h1s) if c]
+        cleaned = [
+            strip_site_suffix(c, site_names=site_names, others=[o for o in candidates if o != c])
+            for c in candidates
+        ]
+        page_text = {_norm_title(c) for c in cleaned}
+        for cand in cleaned:
+            # A candidate that is only the site name, or shares few words with every
+            # other candidate (a section label, a stale headline), is passed over.
+            if cand and _norm_title(cand) not in sites and _agrees(cand, page_text):
+                pm.title = cand
+                break
+        if pm.title is None and cleaned:
+            pm.title = cleaned[0]
 
     pm.published = _first(
         *(
@@ -458,6 +472,26 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
         credits += _names(article.get(key))
     pm.ld_credits = credits
     return pm
+
+
+def _shown_headings(tree: HtmlElement) -> set[str]:
+    """Normalized texts of the headings a reader sees as the article's headline.
+
+    Every <h1> except those inside navigation (<nav>, breadcrumb <li>: several outlets
+    repeat the SEO title there), and <h2> inside <hgroup>/<header> (outlets that keep
+    <h1> for the site logo put the headline there).
+    """
+    shown = set()
+    for h in tree.iter("h1", "h2"):
+        ancestors = {a.tag for a in h.iterancestors()}
+        if ancestors & {"nav", "li"}:
+            continue
+        if h.tag == "h2" and not ancestors & {"hgroup", "header"}:
+            continue
+        text = _norm_title(h.text_content())
+        if text:
+            shown.add(text)
+    return shown
 
 
 def _agrees(candidate: str, others: set[str]) -> bool:

@@ -107,6 +107,26 @@ def test_extract_news_page_body_and_metadata() -> None:
     assert "\n\n" in ex.text  # paragraphs separated by blank lines
 
 
+LEAD = "Die Regierung entlastet Pendler auf dem Land mit einem umfangreichen Paket."
+
+
+def test_shown_standfirst_opens_the_text() -> None:
+    """The lead the page shows (and its description names) is the first paragraph."""
+    html = news_page().replace(
+        '<meta name="description" content="Die Regierung entlastet Pendler.">',
+        f'<meta name="description" content="{LEAD}">',
+    )
+    h1 = "<h1>Pendler werden entlastet</h1>"
+    shown = html.replace(h1, f'{h1}<div class="intro"><strong>{LEAD}</strong></div>')
+    url = "https://www.tagblatt.example/politik/pendler-100.html"
+    assert extract_article(shown, url).text.split("\n\n")[:2] == [LEAD, PARAS[0]]
+    # A description the page does not show is a search snippet, not text.
+    assert LEAD not in extract_article(html, url).text
+    # English-language pages keep the dek apart from the body.
+    english = shown.replace('lang="de-DE"', 'lang="en"')
+    assert LEAD not in extract_article(english, url).text
+
+
 def test_to_row_matches_store_columns() -> None:
     ex = extract_article(news_page(), "https://www.tagblatt.example/politik/pendler-100.html")
     row = ex.to_row("https://www.tagblatt.example/politik/pendler-100.html", "tagblatt.example")
@@ -125,6 +145,40 @@ def test_title_suffix_removed_without_og() -> None:
     html = news_page().replace('<meta property="og:title" content="Pendler werden entlastet">', "")
     ex = extract_article(html, "https://www.tagblatt.example/politik/pendler-100.html")
     assert ex.title == "Pendler werden entlastet"
+
+
+def _headline_page(*, og: str, ld: str, h1: str, nav_h1: str = "") -> str:
+    """A news page whose og:title, JSON-LD headline and visible <h1> may differ."""
+    ld_json = json.dumps({"@type": "NewsArticle", "headline": ld})
+    nav = f"<nav><ul><li><h1>{nav_h1}</h1></li></ul></nav>" if nav_h1 else ""
+    return news_page(jsonld=json.loads(ld_json)).replace(
+        '<meta property="og:title" content="Pendler werden entlastet">',
+        f'<meta property="og:title" content="{og}">',
+    ).replace("<h1>Pendler werden entlastet</h1>", f"{nav}<h1>{h1}</h1>")
+
+
+SOCIAL = "Pendler jubeln: Das ändert sich"  # an og:title written for sharing
+SHOWN = "Regierung entlastet Pendler"
+SEO = "Entlastung Pendler 2024 Pauschale"  # a JSON-LD headline written for search engines
+
+
+@pytest.mark.parametrize(
+    ("og", "ld", "h1", "nav_h1", "want"),
+    [
+        # The page shows the JSON-LD headline: it wins over a social-media og:title.
+        (SOCIAL, SHOWN, SHOWN, "", SHOWN),
+        # The page shows og:title: it wins over an SEO headline in JSON-LD.
+        (SOCIAL, SEO, SOCIAL, "", SOCIAL),
+        # A breadcrumb <h1> in the navigation is not the page's heading.
+        (SOCIAL, SHOWN, SHOWN, SOCIAL, SHOWN),
+    ],
+)
+def test_title_is_the_headline_the_page_shows(
+    og: str, ld: str, h1: str, nav_h1: str, want: str
+) -> None:
+    html = _headline_page(og=og, ld=ld, h1=h1, nav_h1=nav_h1)
+    ex = extract_article(html, "https://www.tagblatt.example/politik/pendler-100.html")
+    assert ex.title == want
 
 
 def test_strip_site_suffix_keeps_dash_inside_headline() -> None:
@@ -185,6 +239,34 @@ def test_cleanup_drops_furniture_only() -> None:
     out = clean_text(text).split("\n\n")
     assert out[0] == PARAS[0] and out[1] == PARAS[1]
     assert len(out) == 3  # the long prose paragraph mentioning a photo stays
+
+
+def test_cleanup_drops_repeated_headline_date_stamps_and_embed_placeholders() -> None:
+    text = "\n".join(
+        [
+            "Verkehr Pendler werden entlastet",  # kicker + headline, taken from the page head
+            "05.08.2024, 20:59 Uhr",
+            PARAS[0],
+            "Ein Klick für den Datenschutz",
+            "Empfohlener redaktioneller Inhalt",
+            PARAS[1],
+            "Pendler werden entlastet",  # not among the first three: may be a quote, stays
+            "Fehler gefunden? Jetzt melden.",
+            "Lesedauer: 4 Minuten",
+            "Schon gelesen?",
+            "Sie sind aktuell nicht eingeloggt.",
+            "To view the full story, please subscribe to the Tagblatt.",
+            "Von Anna Muster, Berlin",
+            "Die Pendlerpauschale im Überblick. 21.04.2024 | 3:18 min",
+            "(Quelle: APA/dpa)",
+            "dpa/lby",
+        ]
+    )
+    out = clean_text(text, headlines=["Pendler werden entlastet"]).split("\n\n")
+    assert out == [PARAS[0], PARAS[1], "Pendler werden entlastet"]
+    # Without headlines nothing but the furniture goes; a sentence with a time stays.
+    kept = clean_text("Pendler werden entlastet\nUm 20:59 Uhr fiel die Entscheidung.\nVon der Leyen")
+    assert kept == "Pendler werden entlastet\n\nUm 20:59 Uhr fiel die Entscheidung.\n\nVon der Leyen"
 
 
 @pytest.mark.parametrize(

@@ -14,14 +14,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Measured with `.venv/bin/python bench/extraction_bench.py` (2 workers):
-# trafilatura_eval F1 0.927, aeb F1 0.963, fundus_de F1 0.952 / title 0.816 / day 0.980.
+# Measured with `.venv/bin/python bench/extraction_bench.py` (2 workers), 2026-11-22:
+# trafilatura_eval F1 0.9353, aeb F1 0.9696, fundus_de F1 0.9651 / title 0.878 / day 0.990
+# (before this round: 0.927, 0.963, 0.952 / 0.816 / 0.990). The figures are deterministic;
+# the margin is for trafilatura/lxml releases that move a page or two.
 THRESHOLDS = {
-    ("trafilatura_eval", "f1"): 0.92,
-    ("aeb", "f1"): 0.955,
-    ("fundus_de", "f1"): 0.945,
-    ("fundus_de", "title_exact"): 0.79,
-    ("fundus_de", "date_day"): 0.96,
+    ("trafilatura_eval", "f1"): 0.93,
+    ("aeb", "f1"): 0.965,
+    ("fundus_de", "f1"): 0.96,
+    ("fundus_de", "title_exact"): 0.86,
+    ("fundus_de", "date_day"): 0.97,
 }
 
 
