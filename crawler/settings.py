@@ -70,6 +70,16 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
+# --- Raw pages as WARC ---------------------------------------------------------------
+# Every request and response (feeds, robots.txt, redirects and errors included) goes to
+# gzipped WARC files (warcio) so extraction can be redone later: `newsdedup ingest
+# FILE.warc.gz`. A file being written ends in `.open`; files rotate at the maximum size.
+# https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/
+NEWSDEDUP_WARC = True
+# Empty: `<database name>-warc/` beside the database (news.db -> news-warc/).
+NEWSDEDUP_WARC_DIR = os.environ.get("NEWSDEDUP_WARC_DIR", "")
+NEWSDEDUP_WARC_MAX_SIZE = 1024**3  # bytes per file (1 GiB, as Heritrix and Common Crawl)
+
 # --- Components ---------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # Responses pass middlewares from high to low numbers: Retry-After must see the
@@ -77,6 +87,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 560,
     # Conditional GET headers are added late so nothing rewrites them.
     "crawler.middlewares.ConditionalGetMiddleware": 580,
+    # Next to the downloader: the request as sent, the response as received (still
+    # compressed, before redirects are followed). Off with NEWSDEDUP_WARC = False.
+    "crawler.middlewares.WarcMiddleware": 900,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractStorePipeline": 300,
