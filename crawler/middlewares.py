@@ -187,3 +187,111 @@ def _header_list(headers: Any) -> list[tuple[str, str]]:
         for value in values:
             out.append((name.decode("latin-1"), value.decode("latin-1")))
     return out
+
+
+class TdmOptOutMiddleware:
+    """Record per outlet what it says to text-and-data-mining and AI crawlers.
+
+    Before an outlet's first request goes out, its robots.txt (read for the agents of
+    NEWSDEDUP_TDM_AGENTS) and `/.well-known/tdmrep.json` are fetched through the
+    engine, in the outlet's download slot; every later response is watched for a
+    `tdm-reservation` header or meta tag. The verdict (crawler/tdm.py) is stored in
+    `outlet_tdm`; `newsdedup export` leaves opted-out outlets out. A header seen in an
+    earlier run is kept until a response says `tdm-reservation: 0`.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.agents = crawler.settings.getlist("NEWSDEDUP_TDM_AGENTS")
+        self.states: dict[str, Any] = {}  # outlet -> crawler.tdm.TdmState once probed
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> TdmOptOutMiddleware:
+        if not crawler.settings.getbool("NEWSDEDUP_TDM_CHECK"):
+            raise NotConfigured
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        outlet = request.meta.get("outlet")
+        if not outlet or request.meta.get("tdm_probe") or outlet in self.states:
+            return None
+        from crawler.tdm import TdmState
+
+        self.states[outlet] = state = TdmState(outlet)
+        store = getattr(self.crawler.spider, "store", None)
+        if store is not None:  # carry a header seen in an earlier run over
+            old = store.tdm_row(outlet)
+            if old:
+                state.header_reservation = old["header_reservation"]
+                state.header_policy = old["header_policy"]
+                state.header_url = old["header_url"]
+        await self._probe(state, request)
+        self._save(state)
+        return None
+
+    async def _probe(self, state: Any, request: Request) -> None:
+        from urllib.parse import urljoin
+
+        from crawler.tdm import parse_tdmrep, robots_shut_out
+
+        spec = getattr(self.crawler.spider, "outlets", {}).get(state.outlet)
+        home = getattr(spec, "homepage", None) or urljoin(request.url, "/")
+        robots = await self._fetch(urljoin(home, "/robots.txt"), state.outlet, obey=False)
+        if robots is not None:
+            state.robots_status = robots.status
+            if robots.status == 200:
+                text = robots.body.decode("utf-8", errors="replace")
+                state.robots_disallowed, state.robots_everyone = robots_shut_out(
+                    text, home, self.agents)
+        rep = await self._fetch(urljoin(home, "/.well-known/tdmrep.json"), state.outlet, obey=True)
+        if rep is not None:
+            state.tdmrep_status = rep.status
+            if rep.status == 200:
+                try:
+                    state.tdmrep = parse_tdmrep(rep.body)
+                except ValueError as exc:
+                    state.tdmrep_error = str(exc)
+
+    async def _fetch(self, url: str, outlet: str, *, obey: bool) -> Response | None:
+        from scrapy.http.request import NO_CALLBACK
+
+        meta = {"tdm_probe": True, "download_slot": outlet, "outlet": outlet, "kind": "tdm",
+                "dont_obey_robotstxt": not obey}
+        try:
+            return await self.crawler.engine.download_async(
+                Request(url, meta=meta, callback=NO_CALLBACK, dont_filter=True))
+        except Exception as exc:  # unreachable, disallowed: nothing to read, not an opt-out
+            logger.debug("TDM probe %s failed: %r", url, exc)
+            return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        outlet = request.meta.get("outlet")
+        state = self.states.get(outlet) if outlet else None
+        if state is None:
+            return response
+        value = response.headers.get("tdm-reservation")
+        policy = response.headers.get("tdm-policy")
+        if value is None and request.meta.get("kind") == "article":
+            from crawler.tdm import meta_reservation
+
+            found = meta_reservation(response.body[:65536])
+            value = found.encode() if found else None
+        if value is None:
+            return response
+        reservation = value.decode("latin-1").strip()
+        if reservation != state.header_reservation:
+            state.header_reservation = reservation
+            state.header_policy = policy.decode("latin-1") if policy else None
+            state.header_url = response.url
+            self._save(state)
+        return response
+
+    def _save(self, state: Any) -> None:
+        store = getattr(self.crawler.spider, "store", None)
+        if store is None:
+            return
+        try:
+            store.save_tdm(state.row())
+        except Exception as exc:  # the store closes with the spider; a late response may come
+            logger.debug("TDM state of %s not saved: %r", state.outlet, exc)
+

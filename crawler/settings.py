@@ -70,6 +70,19 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
+# --- Text-and-data-mining opt-outs ---------------------------------------------------
+# Per outlet, what robots.txt says to these crawlers and whether TDMRep reserves TDM rights
+# (/.well-known/tdmrep.json, the tdm-reservation header); stored in `outlet_tdm`, used by
+# `newsdedup export`. Two extra requests per outlet and run (robots.txt, tdmrep.json).
+# https://www.w3.org/community/reports/tdmrep/CG-FINAL-tdmrep-20240510/
+NEWSDEDUP_TDM_CHECK = True
+# Crawlers that gather text for AI training or mining, as named in robots.txt files.
+NEWSDEDUP_TDM_AGENTS = [
+    "GPTBot", "CCBot", "Google-Extended", "ClaudeBot", "anthropic-ai", "Applebot-Extended",
+    "Bytespider", "meta-externalagent", "cohere-ai", "Amazonbot", "PerplexityBot", "Diffbot",
+    "Omgilibot", "AI2Bot",
+]
+
 # --- Raw pages as WARC ---------------------------------------------------------------
 # Every request and response (feeds, robots.txt, redirects and errors included) goes to
 # gzipped WARC files (warcio) so extraction can be redone later: `newsdedup ingest
@@ -87,6 +100,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 560,
     # Conditional GET headers are added late so nothing rewrites them.
     "crawler.middlewares.ConditionalGetMiddleware": 580,
+    # Before RobotsTxtMiddleware (100): an outlet's first request waits for its TDM probe.
+    "crawler.middlewares.TdmOptOutMiddleware": 90,
     # Next to the downloader: the request as sent, the response as received (still
     # compressed, before redirects are followed). Off with NEWSDEDUP_WARC = False.
     "crawler.middlewares.WarcMiddleware": 900,

@@ -398,6 +398,11 @@ class Store:
         with self.transaction():
             self.db.table("outlet_tdm").upsert(row, pk="outlet", alter=True)
 
+    def tdm_row(self, outlet: str) -> dict[str, Any] | None:
+        cur = self.conn.execute("SELECT * FROM outlet_tdm WHERE outlet = ?", [outlet])
+        row = cur.fetchone()
+        return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+
     def tdm_opted_out(self) -> dict[str, str]:
         """Outlet -> its reasons (one line) for every outlet with a TDM opt-out."""
         rows = self.conn.execute(

@@ -131,6 +131,7 @@ def crawl(db: str, seeds: str, outlets: tuple[str, ...], since: str | None,
                             settings=settings)
     print_summary(result)
     _print_warc(db, settings)
+    _print_tdm(db)
     if result.status != "ok":
         sys.exit(1)
 
@@ -170,6 +171,7 @@ def demo(db: str, verbose: bool) -> None:
         result = _crawl_or_fail(db, str(seeds), settings=settings)
     print_summary(result)
     _print_warc(db, settings)
+    _print_tdm(db)
     _print_stored(path)
     click.echo("\nNext:")
     click.echo(f"  newsdedup stats --db {db}")
@@ -220,6 +222,13 @@ def _print_warc(db: str, settings: dict[str, object]) -> None:
     if files:
         size = sum(f.stat().st_size for f in files)
         click.echo(f"  raw pages: {directory}/ ({len(files)} WARC files, {size / 1e6:.1f} MB)")
+
+
+def _print_tdm(db: str) -> None:
+    with Store(db) as store:
+        opted = store.tdm_opted_out()
+    for outlet, why in opted.items():
+        click.echo(f"  TDM opt-out: {outlet} ({why}); `newsdedup export` leaves it out")
 
 
 def _clear_old_demo_warc(directory: Path) -> None:
