@@ -17,6 +17,7 @@ Spec: https://iipc.github.io/warc-specifications/specifications/warc-format/warc
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
@@ -155,61 +156,140 @@ def warc_records(path: str | Path, report: WarcReport | None = None, *,
     path = Path(path)
     report = report if report is not None else WarcReport(str(path))
     offset = 0
-    with open(path, "rb") as fh:
-        try:
+    try:
+        with _open_stream(path) as fh:
             it = ArchiveIterator(fh, arc2warc=True)
             for rec in it:
                 report.records += 1
                 offset = it.offset
-                rtype = rec.rec_type
-                report.types[rtype] += 1
-                if rtype not in ("response", "resource"):
-                    continue
-                url = rec.rec_headers.get_header("WARC-Target-URI") or ""
-                meta = _meta(rec.rec_headers.get_header(META_HEADER))
-                if meta.get("kind") and meta["kind"] not in article_kinds:
-                    report.skipped[f"crawl_{meta['kind']}"] += 1
-                    continue
-                status, ctype = 200, None
-                if rtype == "response":
-                    if rec.http_headers is None:
-                        report.skipped["not_http"] += 1
-                        continue
-                    code = (rec.http_headers.get_statuscode() or "0")
-                    status = int(code) if code.isdigit() else 0
-                    ctype = rec.http_headers.get_header("Content-Type")
-                else:
-                    ctype = rec.rec_headers.get_header("Content-Type")
-                if status != 200:
-                    report.skipped[f"http_{status}"] += 1
-                    continue
-                if not url.startswith(("http://", "https://")):
-                    report.skipped["not_http_url"] += 1
-                    continue
-                if ctype and "html" not in ctype.lower():
-                    report.skipped["not_html"] += 1
-                    continue
-                body = rec.content_stream().read()
-                if not ctype and not _looks_like_html(body):
-                    report.skipped["not_html"] += 1
-                    continue
-                if not body.strip():
-                    report.skipped["empty"] += 1
-                    continue
-                report.pages += 1
-                yield Record(
-                    "html", url, meta.get("outlet"), body=body, content_type=ctype,
-                    canonical=True, title=meta.get("listed_title"),
-                    published=meta.get("listed_published"),
-                    fetched=_iso(rec.rec_headers.get_header("WARC-Date")),
-                    source=f"{path}@{offset}",
-                )
-        except (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError) as e:
-            detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            report.error = (
-                f"{path}: corrupt or truncated WARC after {report.records} records "
-                f"(byte {offset}): {detail[:200]}"
-            )
+                record = _page(rec, report, article_kinds)
+                _drain(rec)  # reads what was not read, to see whether the record is whole
+                if record is not None:
+                    url, meta, body, ctype = record
+                    report.pages += 1
+                    yield Record(
+                        "html", url, meta.get("outlet"), body=body, content_type=ctype,
+                        canonical=True, title=meta.get("listed_title"),
+                        published=meta.get("listed_published"),
+                        fetched=_iso(rec.rec_headers.get_header("WARC-Date")),
+                        source=f"{path}@{offset}",
+                    )
+    except (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError) as e:
+        detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        report.error = (
+            f"{path}: corrupt or truncated WARC after {report.records} records "
+            f"(byte {offset} of the uncompressed stream): {detail[:200]}"
+        )
+
+
+def _open_stream(path: Path) -> IO[bytes]:
+    """The file's uncompressed bytes. Gzip is undone by the standard library, which (unlike
+    warcio's reader) raises on a truncated member or a bad CRC; the first bytes must start
+    a WARC or ARC record."""
+    raw = open(path, "rb")  # noqa: SIM115 - returned, closed by the caller
+    if raw.read(2) == b"\x1f\x8b":
+        raw.seek(0)
+        stream: IO[bytes] = _Strict(gzip.GzipFile(fileobj=raw, mode="rb"))  # type: ignore[assignment]
+    else:
+        raw.seek(0)
+        stream = raw
+    head = stream.read(16)
+    if head and not head.lstrip().startswith((b"WARC/", b"filedesc://")):
+        stream.close()
+        raw.close()
+        raise ValueError(f"not a WARC or ARC file (it starts with {head[:12]!r})")
+    stream.seek(0)
+    return stream
+
+
+class Damaged(ValueError):
+    """The compressed stream ends early: raised where warcio would take EOFError for the end."""
+
+
+class _Strict(io.RawIOBase):
+    """A GzipFile whose truncation is an error, not a quiet end of file."""
+
+    def __init__(self, inner: gzip.GzipFile) -> None:
+        self.inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        return self.inner.seek(pos, whence)
+
+    def tell(self) -> int:
+        return self.inner.tell()
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            # read1: what one chunk of input gives, so the data before damage comes out first.
+            return self.inner.read1(size if size is not None and size >= 0 else 1 << 16)
+        except EOFError as e:
+            raise Damaged(f"the gzip stream ends early ({e})") from None
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+
+def _drain(rec: Any) -> None:
+    raw = rec.raw_stream
+    while raw.read(1 << 16):
+        pass
+    if getattr(raw, "limit", 0) > 0:
+        raise EOFError(f"the record of {rec.rec_headers.get_header('WARC-Target-URI') or '?'} "
+                       f"ends {raw.limit} bytes early")
+
+
+def _page(rec: Any, report: WarcReport, article_kinds: tuple[str, ...]
+          ) -> tuple[str, dict[str, Any], bytes, str | None] | None:
+    """(url, our meta, body, content type) when the record is an HTML page, else None
+    (with the reason counted in `report.skipped` for responses)."""
+    rtype = rec.rec_type
+    report.types[rtype] += 1
+    if rtype not in ("response", "resource"):
+        return None
+    url = rec.rec_headers.get_header("WARC-Target-URI") or ""
+    meta = _meta(rec.rec_headers.get_header(META_HEADER))
+    if meta.get("kind") and meta["kind"] not in article_kinds:
+        report.skipped[f"crawl_{meta['kind']}"] += 1
+        return None
+    status, ctype = 200, None
+    if rtype == "response":
+        if rec.http_headers is None:
+            report.skipped["not_http"] += 1
+            return None
+        code = rec.http_headers.get_statuscode() or "0"
+        status = int(code) if code.isdigit() else 0
+        ctype = rec.http_headers.get_header("Content-Type")
+    else:
+        ctype = rec.rec_headers.get_header("Content-Type")
+    if status != 200:
+        report.skipped[f"http_{status}"] += 1
+        return None
+    if not url.startswith(("http://", "https://")):
+        report.skipped["not_http_url"] += 1
+        return None
+    if ctype and "html" not in ctype.lower():
+        report.skipped["not_html"] += 1
+        return None
+    body = rec.content_stream().read()
+    if not ctype and not _looks_like_html(body):
+        report.skipped["not_html"] += 1
+        return None
+    if not body.strip():
+        report.skipped["empty"] += 1
+        return None
+    return url, meta, body, ctype
 
 
 def _meta(value: str | None) -> dict[str, Any]:
