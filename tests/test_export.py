@@ -320,3 +320,22 @@ def test_export_filter_defaults_export_everything_but_opt_outs() -> None:
 def test_help_has_an_example() -> None:
     result = CliRunner().invoke(cli, ["export", "--help"])
     assert "Example:" in result.output and "newsdedup export" in result.output
+
+
+def test_the_readme_examples_run(db: Path, tmp_path: Path, monkeypatch) -> None:
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    examples = [line.split("#")[0].split() for line in readme.splitlines()
+                if line.startswith("newsdedup export ")]
+    assert len(examples) == 2
+    for words in examples:
+        args = [str(db) if w == "news.db" else w for w in words[2:]]
+        result = run(*args)
+        assert result.exit_code == 0, (shlex.join(words), result.output)
+    assert pq.read_table(tmp_path / "corpus.parquet").num_rows == 4
+    from backports import zstd
+
+    with zstd.open(tmp_path / "dpa.jsonl.zst", "rt", encoding="utf-8") as f:
+        assert [json.loads(line)["agencies"] for line in f] == [["dpa"], ["dpa"]]
