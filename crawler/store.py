@@ -474,10 +474,10 @@ class Store:
         t = "julianday(a.published)"
         if one_per_cluster:
             q = (
-                "SELECT id, cid FROM (SELECT a.id AS id, {cid} AS cid, {t} AS t, ROW_NUMBER() OVER "
-                "(PARTITION BY COALESCE({cid}, a.id) ORDER BY {rep} DESC, {t} IS NULL, {t}, a.id) AS rn "
-                "FROM articles a {join} WHERE ({why}) IS NULL) WHERE rn = 1 ORDER BY t IS NULL, t, id"
-            ).format(cid=cid, t=t, rep=rep, join=join, why=why)
+                f"SELECT id, cid FROM (SELECT a.id AS id, {cid} AS cid, {t} AS t, ROW_NUMBER() OVER "
+                f"(PARTITION BY COALESCE({cid}, a.id) ORDER BY {rep} DESC, {t} IS NULL, {t}, a.id) AS rn "
+                f"FROM articles a {join} WHERE ({why}) IS NULL) WHERE rn = 1 ORDER BY t IS NULL, t, id"
+            )
         else:
             q = (f"SELECT a.id, {cid} FROM articles a {join} WHERE ({why}) IS NULL "
                  f"ORDER BY {t} IS NULL, {t}, a.id")

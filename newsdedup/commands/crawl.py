@@ -155,7 +155,6 @@ def demo(db: str, verbose: bool) -> None:
     """
     from crawler.demo.server import serve_newsroom
     from crawler.demo.site import build_newsroom
-
     from crawler.middlewares import warc_dir_for
 
     path = Path(db)
