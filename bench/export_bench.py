@@ -3,7 +3,7 @@
 1. Export throughput: a corpus from bench/gen_corpus.py is stored and clustered with
    `dedup.update` (kept in --workdir for the next run), then exported once per format
    (--dedup none: every article) and once per dedup mode (JSONL). Each export runs in its
-   own process so its peak memory (ru_maxrss) is its own; a smaller corpus shows whether
+   own process so its peak memory (VmHWM) is its own; a smaller corpus shows whether
    memory grows with the corpus.
 2. WARC ingest next to HTML-file ingest: the same pages (gen_corpus texts in an article
    template, with rel=canonical) as one .html file each and as one gzipped WARC written
@@ -67,7 +67,7 @@ def one_export(db: Path, out: Path, mode: str) -> dict:
     from crawler.export import export
     from crawler.store import Store
 
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    base = _hwm_mb()
     started = time.perf_counter()
     with Store(db, create=False) as store:
         s = export(store, out, dedup=mode, overwrite=True)
@@ -75,7 +75,20 @@ def one_export(db: Path, out: Path, mode: str) -> dict:
     return {"written": s.written, "seconds": round(elapsed, 2),
             "per_s": round(s.written / elapsed), "mb": round(s.bytes / 1e6, 1),
             "base_rss_mb": round(base),  # after imports, before the export
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+            "peak_rss_mb": round(_hwm_mb())}
+
+
+def _hwm_mb() -> float:
+    """Peak RSS of this process image. Not ru_maxrss: Linux carries that over exec from the
+    parent that spawned us, so every child would report the parent's peak."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _child(*args: str) -> dict:
