@@ -8,9 +8,12 @@
 2. WARC ingest next to HTML-file ingest: the same pages (gen_corpus texts in an article
    template, with rel=canonical) as one .html file each and as one gzipped WARC written
    by crawler.warc.RotatingWarcWriter, ingested with the same worker count, --no-dedup.
+3. (--crawl N) the cost of writing WARC during a crawl: the demo newsroom grown by N
+   articles, crawled over loopback into fresh databases with --no-warc and with WARC on,
+   alternately, twice each.
 
 Usage:
-    python bench/export_bench.py --sizes 10000 100000 --pages 2000
+    python bench/export_bench.py --sizes 10000 100000 --pages 2000 --crawl 500
 """
 
 from __future__ import annotations
@@ -145,12 +148,50 @@ def ingest_rate(inputs: Path, workdir: Path, workers: int) -> dict:
     return {"stored": stored, "seconds": round(elapsed, 2), "pages_per_s": round(stored / elapsed, 1)}
 
 
+def crawl_rate(n: int, workdir: Path, rounds: int = 2) -> list[dict]:
+    from datetime import UTC, datetime
+
+    from crawler.demo.server import serve_newsroom
+    from crawler.demo.site import build_newsroom
+
+    loopback = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_START_DELAY=0",
+                "-s", "DOWNLOAD_DELAY_JITTER=0"]
+    out = []
+    with serve_newsroom(build_newsroom(datetime.now(UTC), extra_articles=n)) as running:
+        seeds = running.write_seeds(workdir / "crawl-seeds.toml")
+        for i in range(rounds * 2):
+            warc = i % 2 == 1
+            db = workdir / f"crawl_{i}.db"
+            warc_dir = workdir / f"crawl_{i}-warc"
+            for p in [Path(f"{db}{s}") for s in ("", "-wal", "-shm")] + list(warc_dir.glob("*")):
+                p.unlink(missing_ok=True)
+            started = time.perf_counter()
+            res = subprocess.run([sys.executable, "-m", "newsdedup", "crawl", "--db", str(db),
+                                  "--seeds", str(seeds), *loopback,
+                                  *(["--warc-dir", str(warc_dir)] if warc else ["--no-warc"])],
+                                 capture_output=True, text=True, cwd=ROOT)
+            elapsed = time.perf_counter() - started
+            if res.returncode != 0:
+                raise SystemExit(res.stderr[-2000:])
+            import sqlite3
+
+            conn = sqlite3.connect(db)
+            stored, requests = conn.execute("SELECT stored, requests FROM crawl_runs").fetchone()
+            conn.close()
+            size = sum(p.stat().st_size for p in warc_dir.glob("*.warc.gz")) if warc else 0
+            out.append({"crawl": "warc" if warc else "no-warc", "stored": stored, "requests": requests,
+                        "seconds": round(elapsed, 1), "pages_per_s": round(stored / elapsed, 1),
+                        "warc_mb": round(size / 1e6, 1)})
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="*", default=[100_000])
     ap.add_argument("--pages", type=int, default=2000, help="pages for the ingest comparison (0: skip)")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--crawl", type=int, default=0, help="extra demo articles for the WARC crawl cost")
     ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "newsdedup-export-bench"))
     ap.add_argument("--one", nargs=3, metavar=("DB", "OUT", "MODE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -178,6 +219,9 @@ def main() -> None:
             r = ingest_rate(path, workdir, args.workers)
             print(json.dumps({"ingest": label, "pages": args.pages, "workers": args.workers, **r}),
                   flush=True)
+    if args.crawl:
+        for r in crawl_rate(args.crawl, workdir):
+            print(json.dumps({"extra_articles": args.crawl, **r}), flush=True)
     print(f"# load average {os.getloadavg()[0]:.1f} at end")
 
 
