@@ -219,3 +219,25 @@ def test_ingest_help_names_warc():
     assert ".warc.gz" in out and "Example:" in out
     assert "--no-warc" in CliRunner().invoke(cli, ["crawl", "--help"]).output
 
+
+
+def test_arc_files_are_read_too(tmp_path):
+    """ARC v1 (the format before WARC; older Common Crawl and Internet Archive files)."""
+
+    def arc_record(url: str, ctype: str, http: bytes) -> bytes:
+        return f"{url} 127.0.0.1 20250314120000 {ctype} {len(http)}\n".encode() + http + b"\n"
+
+    head_body = b"1 0 newsdedup\nURL IP-address Archive-date Content-type Archive-length\n"
+    head = arc_record("filedesc://test.arc", "text/plain", head_body)
+    html = page(7)
+    http = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+            + f"Content-Length: {len(html)}\r\n\r\n".encode() + html)
+    pdf = b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4"
+    path = tmp_path / "old.arc.gz"
+    path.write_bytes(b"".join(gzip.compress(r) for r in (
+        head, arc_record("http://www.zeitung.example/a/7.html", "text/html", http),
+        arc_record("http://www.zeitung.example/a/7.pdf", "application/pdf", pdf))))
+    result, stored = ingest(tmp_path, path)
+    assert result.exit_code == 0, result.output
+    assert stored == ["http://www.zeitung.example/a/7.html"]
+    assert "1 HTML pages; not pages: (not_html 1)" in result.output
