@@ -44,6 +44,10 @@ def test_demo_command_crawls_the_newsroom(tmp_path):
         assert f"{expected} stored" in result.stdout
         assert query(db, "SELECT count(*) FROM articles") == [(expected,)]
     assert "newsdedup stats --db" in result.stdout
+    # Its WARC goes with the database: the second demo replaced the first one's file.
+    (warc,) = (tmp_path / "demo-warc").iterdir()
+    assert warc.name.startswith("newsdedup-") and warc.name.endswith(".warc.gz")
+    assert "TDM opt-out: spree-depesche (robots.txt disallows GPTBot" in result.stdout
 
 
 def test_demo_refuses_a_database_of_real_crawls(tmp_path, running):
