@@ -1,4 +1,5 @@
-"""Downloader middlewares: Retry-After on 429/503, conditional GET for feeds and sitemaps."""
+"""Downloader middlewares: Retry-After on 429/503, conditional GET for feeds and sitemaps,
+TDM opt-out probes, and the WARC archive of every request and response."""
 
 from __future__ import annotations
 
@@ -6,11 +7,17 @@ import asyncio
 import logging
 import time
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
+
+from crawler.tdm import TdmState, meta_reservation, parse_tdmrep, robots_shut_out
+from crawler.warc import RotatingWarcWriter
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +127,6 @@ class WarcMiddleware:
     """
 
     def __init__(self, crawler: Any, directory: str, max_size: int) -> None:
-        from crawler.warc import RotatingWarcWriter
-
         self.writer = RotatingWarcWriter(
             directory, max_size=max_size,
             info={"robots": "obey" if crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
@@ -136,8 +141,6 @@ class WarcMiddleware:
             raise NotConfigured
         directory = settings.get("NEWSDEDUP_WARC_DIR") or warc_dir_for(settings.get("NEWSDEDUP_DB"))
         mw = cls(crawler, directory, settings.getint("NEWSDEDUP_WARC_MAX_SIZE"))
-        from scrapy import signals
-
         crawler.signals.connect(mw.close, signal=signals.spider_closed)
         return mw
 
@@ -175,8 +178,6 @@ class WarcMiddleware:
 
 def warc_dir_for(db: str | None) -> str:
     """Default WARC directory: `<database name>-warc/` beside the database."""
-    from pathlib import Path
-
     path = Path(db or "news.db")
     return str(path.with_name(path.stem + "-warc"))
 
@@ -203,7 +204,7 @@ class TdmOptOutMiddleware:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.agents = crawler.settings.getlist("NEWSDEDUP_TDM_AGENTS")
-        self.states: dict[str, Any] = {}  # outlet -> crawler.tdm.TdmState once probed
+        self.states: dict[str, TdmState] = {}  # outlet -> its signals, once probed
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> TdmOptOutMiddleware:
@@ -215,8 +216,6 @@ class TdmOptOutMiddleware:
         outlet = request.meta.get("outlet")
         if not outlet or request.meta.get("tdm_probe") or outlet in self.states:
             return None
-        from crawler.tdm import TdmState
-
         self.states[outlet] = state = TdmState(outlet)
         store = getattr(self.crawler.spider, "store", None)
         if store is not None:  # carry a header seen in an earlier run over
@@ -229,11 +228,7 @@ class TdmOptOutMiddleware:
         self._save(state)
         return None
 
-    async def _probe(self, state: Any, request: Request) -> None:
-        from urllib.parse import urljoin
-
-        from crawler.tdm import parse_tdmrep, robots_shut_out
-
+    async def _probe(self, state: TdmState, request: Request) -> None:
         spec = getattr(self.crawler.spider, "outlets", {}).get(state.outlet)
         home = getattr(spec, "homepage", None) or urljoin(request.url, "/")
         robots = await self._fetch(urljoin(home, "/robots.txt"), state.outlet, obey=False)
@@ -253,8 +248,6 @@ class TdmOptOutMiddleware:
                     state.tdmrep_error = str(exc)
 
     async def _fetch(self, url: str, outlet: str, *, obey: bool) -> Response | None:
-        from scrapy.http.request import NO_CALLBACK
-
         meta = {"tdm_probe": True, "download_slot": outlet, "outlet": outlet, "kind": "tdm",
                 "dont_obey_robotstxt": not obey}
         try:
@@ -272,8 +265,6 @@ class TdmOptOutMiddleware:
         value = response.headers.get("tdm-reservation")
         policy = response.headers.get("tdm-policy")
         if value is None and request.meta.get("kind") == "article":
-            from crawler.tdm import meta_reservation
-
             found = meta_reservation(response.body[:65536])
             value = found.encode() if found else None
         if value is None:
@@ -286,7 +277,7 @@ class TdmOptOutMiddleware:
             self._save(state)
         return response
 
-    def _save(self, state: Any) -> None:
+    def _save(self, state: TdmState) -> None:
         store = getattr(self.crawler.spider, "store", None)
         if store is None:
             return
