@@ -37,7 +37,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import xxhash
 
-from dedup.normalize import WORD, clean_line
+from dedup.normalize import clean_line
 
 if TYPE_CHECKING:
     from crawler.store import Store
@@ -158,6 +158,8 @@ COLUMNS = ("id", "url", "outlet", "title", "text", "published", "language", "age
 EXTRA_COLUMNS = {"cluster": ("member_urls",), "passage": ("paragraphs_removed",), "none": ()}
 LIST_COLUMNS = ("agencies", "member_urls")
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# Words of a cleaned line: runs of letters, digits and `_`, as dedup.normalize splits them.
+WORD = re.compile(r"\w+")
 
 
 def columns(mode: str) -> tuple[str, ...]:
