@@ -6,6 +6,8 @@ through crawler.store.Store (one transaction per batch).
 
 Inputs (see `iter_records`):
   - an HTML file (`.html`, `.htm`, optionally `.gz`) or a directory of them;
+  - a WARC or ARC file (`.warc.gz`, `.warc`, `.arc.gz`; read by crawler.warc), or a
+    directory of them: its HTML responses, under their canonical URL as a crawl stores them;
   - a JSONL manifest (`.jsonl`, `.jsonl.gz`, `.ndjson`) whose lines are
     {"url", "path"} (path relative to the manifest) or {"url", "html"} for pages,
     or {"url", "outlet", "title", "text", "published"} for extracted texts.
@@ -29,6 +31,8 @@ from urllib.parse import urlsplit
 
 from crawler.extract import NotArticle, decode_html, extract_article, extract_text_record
 from crawler.store import Store, now_iso
+from crawler.urls import canonical_link, canonicalize
+from crawler.warc import WarcReport, is_warc, warc_records
 
 HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz", ".xhtml")
 MANIFEST_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
@@ -51,6 +55,10 @@ class Record:
     text: str | None = None
     published: str | None = None
     source: str = ""  # where the record came from, for error messages: "file.jsonl:12"
+    body: bytes | None = None  # raw page bytes (a WARC response), decoded in the worker
+    content_type: str | None = None  # the response's Content-Type, for decoding `body`
+    canonical: bool = False  # store under the page's rel=canonical URL, as the crawl does
+    fetched: str | None = None  # when the page was fetched (WARC-Date), else now
 
 
 @dataclass
@@ -128,8 +136,16 @@ def _manifest_records(path: Path, *, texts: bool | None) -> Iterator[Record]:
                 )
 
 
-def iter_records(inputs: Iterable[str | Path], *, texts: bool | None = None) -> Iterator[Record]:
-    """Records from files, directories and manifests, in the order given."""
+def iter_records(
+    inputs: Iterable[str | Path],
+    *,
+    texts: bool | None = None,
+    warc_reports: list[WarcReport] | None = None,
+) -> Iterator[Record]:
+    """Records from files, directories and manifests, in the order given.
+
+    Each WARC file read appends its `WarcReport` (counts, damage) to `warc_reports`.
+    """
     for item in inputs:
         path = Path(item)
         name = path.name.lower()
@@ -137,8 +153,12 @@ def iter_records(inputs: Iterable[str | Path], *, texts: bool | None = None) -> 
             for p in sorted(path.rglob("*")):
                 if p.is_file() and p.name.lower().endswith(HTML_SUFFIXES):
                     yield Record("html", None, path=str(p), source=str(p))
+                elif p.is_file() and is_warc(p):
+                    yield from _warc(p, warc_reports)
         elif not path.exists():
             raise IngestError(f"{path}: no such file or directory")
+        elif is_warc(path):
+            yield from _warc(path, warc_reports)
         elif name.endswith(MANIFEST_SUFFIXES) or texts:
             yield from _manifest_records(path, texts=texts)
         elif name.endswith(HTML_SUFFIXES):
@@ -146,8 +166,15 @@ def iter_records(inputs: Iterable[str | Path], *, texts: bool | None = None) -> 
         else:
             raise IngestError(
                 f"{path}: unknown input type; give .html/.htm files (optionally .gz), "
-                "directories of them, or .jsonl manifests"
+                ".warc.gz/.arc.gz files, directories of them, or .jsonl manifests"
             )
+
+
+def _warc(path: Path, reports: list[WarcReport] | None) -> Iterator[Record]:
+    report = WarcReport(str(path))
+    if reports is not None:
+        reports.append(report)
+    yield from warc_records(path, report)
 
 
 # -- the work (runs in worker processes) ---------------------------------------------
@@ -177,14 +204,23 @@ def process(record: Record, outlet_override: str | None = None) -> dict[str, Any
             if not url:
                 raise IngestError(f'{record.source}: a text record needs "url"')
         else:
-            html = record.html if record.html is not None else _read_html(record.path or "")
+            if record.body is not None:
+                html = decode_html(record.body, record.content_type)
+            else:
+                html = record.html if record.html is not None else _read_html(record.path or "")
+            if record.canonical and url:
+                url = canonical_link(html, url) or canonicalize(url) or url
             ex = extract_article(html, url or "")
             if not url:
                 # A bare file: the page's own canonical URL names it, else its path.
                 url = ex.canonical_url or Path(record.path or "page").resolve().as_uri()
         outlet = outlet_override or record.outlet or outlet_from_url(url)
         row = ex.to_row(url, outlet)
-        row["fetched"] = now_iso()
+        row["fetched"] = record.fetched or now_iso()
+        if record.kind == "html":
+            # What the feed listed, where the page itself says nothing (as the crawl does).
+            row["title"] = row.get("title") or record.title
+            row["published"] = row.get("published") or record.published
         return {"row": row}
     except NotArticle as e:
         outcome, reason, detail = "skipped", e.reason, e.detail

@@ -1,4 +1,5 @@
-"""Downloader middlewares: Retry-After on 429/503, conditional GET for feeds and sitemaps."""
+"""Downloader middlewares: Retry-After on 429/503, conditional GET for feeds and sitemaps,
+TDM opt-out probes, and the WARC archive of every request and response."""
 
 from __future__ import annotations
 
@@ -6,11 +7,17 @@ import asyncio
 import logging
 import time
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
+
+from crawler.tdm import TdmState, meta_reservation, parse_tdmrep, robots_shut_out
+from crawler.warc import RotatingWarcWriter
 
 logger = logging.getLogger(__name__)
 
@@ -107,3 +114,175 @@ class ConditionalGetMiddleware:
         if "last_modified" in validators:
             request.headers.setdefault("If-Modified-Since", validators["last_modified"])
         return None
+
+
+class WarcMiddleware:
+    """Write every request and response of the crawl to rotating gzipped WARC files.
+
+    Placed next to the downloader (NEWSDEDUP_WARC in crawler/settings.py), so it sees
+    the request with every header the other middlewares added and the response as it
+    came, before decompression and before redirects are followed: each hop of a redirect,
+    each 304 and each error page is recorded. The files are written by
+    `crawler.warc.RotatingWarcWriter`; `newsdedup ingest FILE.warc.gz` reads them back.
+    """
+
+    def __init__(self, crawler: Any, directory: str, max_size: int) -> None:
+        self.writer = RotatingWarcWriter(
+            directory, max_size=max_size,
+            info={"robots": "obey" if crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+                  "http-header-user-agent": crawler.settings.get("USER_AGENT", "")},
+        )
+        self.failed = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> WarcMiddleware:
+        settings = crawler.settings
+        if not settings.getbool("NEWSDEDUP_WARC"):
+            raise NotConfigured
+        directory = settings.get("NEWSDEDUP_WARC_DIR") or warc_dir_for(settings.get("NEWSDEDUP_DB"))
+        mw = cls(crawler, directory, settings.getint("NEWSDEDUP_WARC_MAX_SIZE"))
+        crawler.signals.connect(mw.close, signal=signals.spider_closed)
+        return mw
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if self.failed:
+            return response
+        meta = {k: request.meta[k] for k in ("outlet", "kind") if request.meta.get(k)}
+        if request.meta.get("kind") == "article":
+            for key in ("listed_title", "listed_published"):
+                if request.cb_kwargs.get(key):
+                    meta[key] = request.cb_kwargs[key]
+        try:
+            self.writer.write(
+                url=response.url,
+                method=request.method,
+                request_headers=_header_list(request.headers),
+                request_body=request.body,
+                status=response.status,
+                response_headers=_header_list(response.headers),
+                body=response.body,
+                meta=meta,
+            )
+        except OSError as exc:
+            # The crawl goes on (articles are still stored); the archive stops here.
+            self.failed = True
+            logger.error("WARC writing stopped: %s; the crawl continues without WARC", exc)
+        return response
+
+    def close(self) -> None:
+        try:
+            self.writer.close()
+        except OSError as exc:
+            logger.error("closing the WARC file failed: %s", exc)
+
+
+def warc_dir_for(db: str | None) -> str:
+    """Default WARC directory: `<database name>-warc/` beside the database."""
+    path = Path(db or "news.db")
+    return str(path.with_name(path.stem + "-warc"))
+
+
+def _header_list(headers: Any) -> list[tuple[str, str]]:
+    out = []
+    for name, values in headers.items():
+        for value in values:
+            out.append((name.decode("latin-1"), value.decode("latin-1")))
+    return out
+
+
+class TdmOptOutMiddleware:
+    """Record per outlet what it says to text-and-data-mining and AI crawlers.
+
+    Before an outlet's first request goes out, its robots.txt (read for the agents of
+    NEWSDEDUP_TDM_AGENTS) and `/.well-known/tdmrep.json` are fetched through the
+    engine, in the outlet's download slot; every later response is watched for a
+    `tdm-reservation` header or meta tag. The verdict (crawler/tdm.py) is stored in
+    `outlet_tdm`; `newsdedup export` leaves opted-out outlets out. A header seen in an
+    earlier run is kept until a response says `tdm-reservation: 0`.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.agents = crawler.settings.getlist("NEWSDEDUP_TDM_AGENTS")
+        self.states: dict[str, TdmState] = {}  # outlet -> its signals, once probed
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> TdmOptOutMiddleware:
+        if not crawler.settings.getbool("NEWSDEDUP_TDM_CHECK"):
+            raise NotConfigured
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        outlet = request.meta.get("outlet")
+        if not outlet or request.meta.get("tdm_probe") or outlet in self.states:
+            return None
+        self.states[outlet] = state = TdmState(outlet)
+        store = getattr(self.crawler.spider, "store", None)
+        if store is not None:  # carry a header seen in an earlier run over
+            old = store.tdm_row(outlet)
+            if old:
+                state.header_reservation = old["header_reservation"]
+                state.header_policy = old["header_policy"]
+                state.header_url = old["header_url"]
+        await self._probe(state, request)
+        self._save(state)
+        return None
+
+    async def _probe(self, state: TdmState, request: Request) -> None:
+        spec = getattr(self.crawler.spider, "outlets", {}).get(state.outlet)
+        home = getattr(spec, "homepage", None) or urljoin(request.url, "/")
+        robots = await self._fetch(urljoin(home, "/robots.txt"), state.outlet, obey=False)
+        if robots is not None:
+            state.robots_status = robots.status
+            if robots.status == 200:
+                text = robots.body.decode("utf-8", errors="replace")
+                state.robots_disallowed, state.robots_everyone = robots_shut_out(
+                    text, home, self.agents)
+        rep = await self._fetch(urljoin(home, "/.well-known/tdmrep.json"), state.outlet, obey=True)
+        if rep is not None:
+            state.tdmrep_status = rep.status
+            if rep.status == 200:
+                try:
+                    state.tdmrep = parse_tdmrep(rep.body)
+                except ValueError as exc:
+                    state.tdmrep_error = str(exc)
+
+    async def _fetch(self, url: str, outlet: str, *, obey: bool) -> Response | None:
+        meta = {"tdm_probe": True, "download_slot": outlet, "outlet": outlet, "kind": "tdm",
+                "dont_obey_robotstxt": not obey}
+        try:
+            return await self.crawler.engine.download_async(
+                Request(url, meta=meta, callback=NO_CALLBACK, dont_filter=True))
+        except Exception as exc:  # unreachable, disallowed: nothing to read, not an opt-out
+            logger.debug("TDM probe %s failed: %r", url, exc)
+            return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        outlet = request.meta.get("outlet")
+        state = self.states.get(outlet) if outlet else None
+        if state is None:
+            return response
+        value = response.headers.get("tdm-reservation")
+        policy = response.headers.get("tdm-policy")
+        if value is None and request.meta.get("kind") == "article":
+            found = meta_reservation(response.body[:65536])
+            value = found.encode() if found else None
+        if value is None:
+            return response
+        reservation = value.decode("latin-1").strip()
+        if reservation != state.header_reservation:
+            state.header_reservation = reservation
+            state.header_policy = policy.decode("latin-1") if policy else None
+            state.header_url = response.url
+            self._save(state)
+        return response
+
+    def _save(self, state: TdmState) -> None:
+        store = getattr(self.crawler.spider, "store", None)
+        if store is None:
+            return
+        try:
+            store.save_tdm(state.row())
+        except Exception as exc:  # the store closes with the spider; a late response may come
+            logger.debug("TDM state of %s not saved: %r", state.outlet, exc)
+

@@ -70,6 +70,29 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
+# --- Text-and-data-mining opt-outs ---------------------------------------------------
+# Per outlet, what robots.txt says to these crawlers and whether TDMRep reserves TDM rights
+# (/.well-known/tdmrep.json, the tdm-reservation header); stored in `outlet_tdm`, used by
+# `newsdedup export`. Two extra requests per outlet and run (robots.txt, tdmrep.json).
+# https://www.w3.org/community/reports/tdmrep/CG-FINAL-tdmrep-20240510/
+NEWSDEDUP_TDM_CHECK = True
+# Crawlers that gather text for AI training or mining, as named in robots.txt files.
+NEWSDEDUP_TDM_AGENTS = [
+    "GPTBot", "CCBot", "Google-Extended", "ClaudeBot", "anthropic-ai", "Applebot-Extended",
+    "Bytespider", "meta-externalagent", "cohere-ai", "Amazonbot", "PerplexityBot", "Diffbot",
+    "Omgilibot", "AI2Bot",
+]
+
+# --- Raw pages as WARC ---------------------------------------------------------------
+# Every request and response (feeds, robots.txt, redirects and errors included) goes to
+# gzipped WARC files (warcio) so extraction can be redone later: `newsdedup ingest
+# FILE.warc.gz`. A file being written ends in `.open`; files rotate at the maximum size.
+# https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/
+NEWSDEDUP_WARC = True
+# Empty: `<database name>-warc/` beside the database (news.db -> news-warc/).
+NEWSDEDUP_WARC_DIR = os.environ.get("NEWSDEDUP_WARC_DIR", "")
+NEWSDEDUP_WARC_MAX_SIZE = 1024**3  # bytes per file (1 GiB, as Heritrix and Common Crawl)
+
 # --- Components ---------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # Responses pass middlewares from high to low numbers: Retry-After must see the
@@ -77,6 +100,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 560,
     # Conditional GET headers are added late so nothing rewrites them.
     "crawler.middlewares.ConditionalGetMiddleware": 580,
+    # Before RobotsTxtMiddleware (100): an outlet's first request waits for its TDM probe.
+    "crawler.middlewares.TdmOptOutMiddleware": 90,
+    # Next to the downloader: the request as sent, the response as received (still
+    # compressed, before redirects are followed). Off with NEWSDEDUP_WARC = False.
+    "crawler.middlewares.WarcMiddleware": 900,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractStorePipeline": 300,

@@ -12,10 +12,13 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 import xxhash
+
+if TYPE_CHECKING:
+    from crawler.export import ExportFilter
 
 SCHEMA_VERSION = 1
 
@@ -173,6 +176,25 @@ class Store:
                 # turned out not to be articles (index pages, consent walls ...).
                 db.table("known_urls").create(
                     {"url": str, "article_url": str, "reason": str, "time": str}, pk="url"
+                )
+            if "outlet_tdm" not in db.table_names():
+                # What each outlet says to text-and-data-mining and AI crawlers, as of the
+                # last crawl (crawler/tdm.py); `newsdedup export` leaves opted-out outlets out.
+                db.table("outlet_tdm").create(
+                    {
+                        "outlet": str,
+                        "checked": str,  # ISO 8601 UTC of the last check
+                        "opted_out": int,  # 1 any signal below reserves TDM rights, else 0
+                        "reasons": str,  # JSON list of one-line reasons
+                        "robots_status": int,  # HTTP status of robots.txt, NULL when unreachable
+                        "robots_disallowed": str,  # JSON list of AI/TDM agents robots.txt shuts out
+                        "tdmrep_status": int,  # HTTP status of /.well-known/tdmrep.json
+                        "tdmrep": str,  # JSON: its rules when it parsed
+                        "header_reservation": str,  # a `tdm-reservation` header value seen
+                        "header_policy": str,  # the `tdm-policy` header beside it
+                        "header_url": str,  # the first response that carried it
+                    },
+                    pk="outlet",
                 )
             if "meta" not in db.table_names():
                 db.table("meta").create({"key": str, "value": str}, pk="key")
@@ -363,3 +385,135 @@ class Store:
                 },
                 pk="url",
             )
+
+    # -- text-and-data-mining opt-outs (crawler/tdm.py decides, this stores) ---------------
+
+    def save_tdm(self, row: dict[str, Any]) -> None:
+        """Insert or replace one outlet's `outlet_tdm` row; lists are stored as JSON."""
+        row = dict(row)
+        for key in ("reasons", "robots_disallowed", "tdmrep"):
+            if row.get(key) is not None and not isinstance(row[key], str):
+                row[key] = json.dumps(row[key], ensure_ascii=False)
+        row.setdefault("checked", now_iso())
+        with self.transaction():
+            self.db.table("outlet_tdm").upsert(row, pk="outlet", alter=True)
+
+    def tdm_row(self, outlet: str) -> dict[str, Any] | None:
+        cur = self.conn.execute("SELECT * FROM outlet_tdm WHERE outlet = ?", [outlet])
+        row = cur.fetchone()
+        return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+
+    def tdm_opted_out(self) -> dict[str, str]:
+        """Outlet -> its reasons (one line) for every outlet with a TDM opt-out."""
+        rows = self.conn.execute(
+            "SELECT outlet, reasons FROM outlet_tdm WHERE opted_out = 1 ORDER BY outlet"
+        )
+        return {o: "; ".join(json.loads(r or "[]")) for o, r in rows}
+
+    # -- export (read only; the dedup tables as dedup/store.py describes them) --------------
+
+    def _has_table(self, name: str) -> bool:
+        q = "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?"
+        return self.conn.execute(q, [name]).fetchone() is not None
+
+    @staticmethod
+    def _why_left_out(f: ExportFilter) -> tuple[str, list[Any]]:
+        """A CASE expression over `articles a`: NULL when the article is exported, else the
+        first reason (crawler.export.REASONS) it is not."""
+        whens: list[str] = []
+        params: list[Any] = []
+        if not f.include_opted_out:
+            whens.append("a.outlet IN (SELECT outlet FROM outlet_tdm WHERE opted_out = 1) "
+                         "THEN 'tdm_opt_out'")
+        if f.outlets:
+            whens.append(f"a.outlet NOT IN ({_marks(len(f.outlets))}) THEN 'outlet'")
+            params += list(f.outlets)
+        if f.languages:
+            whens.append(f"lower(COALESCE(a.language, '')) NOT IN ({_marks(len(f.languages))}) "
+                         "THEN 'language'")
+            params += [x.lower() for x in f.languages]
+        if f.agencies:
+            whens.append(
+                "NOT EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(a.agencies) "
+                "THEN a.agencies ELSE '[]' END) j WHERE lower(j.value) IN "
+                f"({_marks(len(f.agencies))})) THEN 'agency'"
+            )
+            params += [x.lower() for x in f.agencies]
+        if f.since or f.until:
+            # julianday() reads the offset, so +01:00 and Z times compare as instants.
+            whens.append("julianday(a.published) IS NULL THEN 'no_date'")
+        if f.since:
+            whens.append("julianday(a.published) < julianday(?) THEN 'window'")
+            params.append(f.since)
+        if f.until:
+            whens.append("julianday(a.published) >= julianday(?) THEN 'window'")
+            params.append(f.until)
+        whens.append("trim(COALESCE(a.text, '')) = '' THEN 'no_text'")
+        return "CASE WHEN " + " WHEN ".join(whens) + " END", params
+
+    def export_counts(self, f: ExportFilter) -> dict[str, int]:
+        """{"stored": all articles, reason: articles left out for it} (one scan)."""
+        why, params = self._why_left_out(f)
+        out = {"stored": 0}
+        q = f"SELECT {why} AS why, count(*) FROM articles a GROUP BY why"
+        for reason, n in self.conn.execute(q, params):
+            out["stored"] += n
+            if reason is not None:
+                out[reason] = n
+        return out
+
+    def export_selection(self, f: ExportFilter, *, one_per_cluster: bool) -> Iterator[tuple[str, str | None]]:
+        """(article id, cluster id or None) of the exported articles, earliest published
+        first (undated last), then by id. With `one_per_cluster`, per cluster its
+        representative when selected, else its earliest selected member."""
+        why, params = self._why_left_out(f)
+        clustered = self._has_table("cluster_members")
+        join = "LEFT JOIN cluster_members m ON m.article_id = a.id" if clustered else ""
+        cid = "m.cluster_id" if clustered else "NULL"
+        rep = "COALESCE(m.is_representative, 1)" if clustered else "1"
+        t = "julianday(a.published)"
+        if one_per_cluster:
+            q = (
+                f"SELECT id, cid FROM (SELECT a.id AS id, {cid} AS cid, {t} AS t, ROW_NUMBER() OVER "
+                f"(PARTITION BY COALESCE({cid}, a.id) ORDER BY {rep} DESC, {t} IS NULL, {t}, a.id) AS rn "
+                f"FROM articles a {join} WHERE ({why}) IS NULL) WHERE rn = 1 ORDER BY t IS NULL, t, id"
+            )
+        else:
+            q = (f"SELECT a.id, {cid} FROM articles a {join} WHERE ({why}) IS NULL "
+                 f"ORDER BY {t} IS NULL, {t}, a.id")
+        yield from self.conn.execute(q, params)
+
+    def export_rows(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The exported columns of these articles, with their cluster size (NULL: none)."""
+        clustered = self._has_table("clusters") and self._has_table("cluster_members")
+        size = "c.size" if clustered else "NULL"
+        join = ("LEFT JOIN cluster_members m ON m.article_id = a.id "
+                "LEFT JOIN clusters c ON c.cluster_id = m.cluster_id") if clustered else ""
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            cur = self.conn.execute(
+                "SELECT a.id, a.url, a.outlet, a.title, a.text, a.published, a.language, "
+                f"a.agencies, {size} AS cluster_size FROM articles a {join} "
+                f"WHERE a.id IN ({_marks(len(chunk))})", chunk)
+            names = [d[0] for d in cur.description]
+            for row in cur:
+                out[row[0]] = dict(zip(names, row, strict=True))
+        return out
+
+    def cluster_member_urls(self, cluster_ids: list[str]) -> dict[str, list[str]]:
+        """Cluster id -> its members' URLs, earliest published first."""
+        out: dict[str, list[str]] = {}
+        ids = sorted(set(cluster_ids))
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            q = ("SELECT m.cluster_id, a.url FROM cluster_members m JOIN articles a ON a.id = m.article_id "
+                 f"WHERE m.cluster_id IN ({_marks(len(chunk))}) "
+                 "ORDER BY m.cluster_id, julianday(a.published) IS NULL, julianday(a.published), a.id")
+            for cid, url in self.conn.execute(q, chunk):
+                out.setdefault(cid, []).append(url)
+        return out
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)

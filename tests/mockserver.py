@@ -62,7 +62,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(404, b"not found", "text/plain")
         kind, payload = route
         if kind == "html":
-            return self._send(200, payload.encode("utf-8"), "text/html; charset=utf-8")
+            extra = {"tdm-reservation": self.server.tdm_header} if self.server.tdm_header else {}
+            return self._send(200, payload.encode("utf-8"), "text/html; charset=utf-8", extra)
         if kind == "bytes":
             body, ctype = payload
             return self._send(200, body, ctype)
@@ -89,8 +90,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, body.encode(), "text/html; charset=utf-8")
         raise AssertionError(kind)
 
-    def _send(self, status: int, body: bytes, ctype: str) -> None:
+    def _send(self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -124,14 +127,18 @@ class _Server(ThreadingHTTPServer):
     requests: Counter[str]
     times: dict[str, list[float]]  # path -> monotonic time of each request
     lock: threading.Lock
+    tdm_header: str | None  # a `tdm-reservation` header on every article page
 
 
 class HostileOutlet:
     """One outlet whose feed lists every kind of bad page, and some good ones."""
 
     def __init__(self, *, robots: str = "User-agent: *\nDisallow: /intern/\n", many: int = 0,
-                 slow_seconds: float = 4.0, huge_bytes: int = 50 * 1024 * 1024) -> None:
+                 slow_seconds: float = 4.0, huge_bytes: int = 50 * 1024 * 1024,
+                 tdmrep: bytes | None = None, tdm_header: str | None = None) -> None:
         self.robots = robots
+        self.tdmrep = tdmrep  # body of /.well-known/tdmrep.json (404 when None)
+        self.tdm_header = tdm_header
         self.many = many
         self.slow_seconds = slow_seconds
         self.huge_bytes = huge_bytes
@@ -142,6 +149,7 @@ class HostileOutlet:
         server.requests = Counter()
         server.times = {}
         server.lock = threading.Lock()
+        server.tdm_header = self.tdm_header
         self.server = server
         self.base = f"http://127.0.0.1:{server.server_address[1]}"
         server.routes = self._routes()
@@ -222,6 +230,8 @@ class HostileOutlet:
             "/sitemap.xml.gz": ("bytes", (b"\x1f\x8b\x08\x00" + bytes(range(7, 250)) * 4,
                                           "application/x-gzip")),
         }
+        if self.tdmrep is not None:
+            routes["/.well-known/tdmrep.json"] = ("bytes", (self.tdmrep, "application/json"))
         if self.many:
             routes["/many-feed.xml"] = (
                 "bytes", (self._feed([f"/many/{i}.html" for i in range(self.many)]),

@@ -44,6 +44,10 @@ def test_demo_command_crawls_the_newsroom(tmp_path):
         assert f"{expected} stored" in result.stdout
         assert query(db, "SELECT count(*) FROM articles") == [(expected,)]
     assert "newsdedup stats --db" in result.stdout
+    # Its WARC goes with the database: the second demo replaced the first one's file.
+    (warc,) = (tmp_path / "demo-warc").iterdir()
+    assert warc.name.startswith("newsdedup-") and warc.name.endswith(".warc.gz")
+    assert "TDM opt-out: spree-depesche (robots.txt disallows GPTBot" in result.stdout
 
 
 def test_demo_refuses_a_database_of_real_crawls(tmp_path, running):
@@ -79,7 +83,9 @@ def test_crawl_stores_exactly_the_articles_then_reads_only_what_changed(tmp_path
     assert second.returncode == 0, second.stderr[-3000:]
     articles = set(truth.article_urls(bases))
     assert not set(running.requests) & articles
-    listings = {u: s for (u, s) in running.statuses if u.endswith((".xml", ".json", ".gz"))}
+    # Feeds and sitemaps; /.well-known/tdmrep.json is the TDM probe, read on every run.
+    listings = {u: s for (u, s) in running.statuses
+                if u.endswith((".xml", ".json", ".gz")) and "/.well-known/" not in u}
     assert listings and set(listings.values()) == {304}
     runs = query(db, "SELECT status, stored, requests FROM crawl_runs ORDER BY id")
     assert [r[0] for r in runs] == ["ok", "ok"]

@@ -139,6 +139,12 @@ def sitemap(outlet: OutletSpec, articles: Sequence[Article]) -> str:
 """
 
 
+def tdmrep() -> str:
+    """/.well-known/tdmrep.json (W3C TDMRep): text and data mining rights reserved site-wide."""
+    return json.dumps([{"location": "/*", "tdm-reservation": 1,
+                        "tdm-policy": f"{BASE}/lizenzen/tdm-policy.json"}], indent=2) + "\n"
+
+
 def sitemap_index(outlet: OutletSpec, children: Sequence[tuple[str, datetime]]) -> str:
     entries = "\n".join(
         f"<sitemap><loc>{BASE}{escape(path)}</loc>"
@@ -152,9 +158,14 @@ def sitemap_index(outlet: OutletSpec, children: Sequence[tuple[str, datetime]]) 
 """
 
 
-def robots(disallow: Sequence[str], sitemaps: Sequence[str]) -> str:
+# Crawlers that gather text for AI training, shut out by an outlet with `tdm_optout`.
+AI_CRAWLERS = ("GPTBot", "CCBot", "Google-Extended")
+
+
+def robots(disallow: Sequence[str], sitemaps: Sequence[str], *, tdm_optout: bool = False) -> str:
     lines = ["# robots.txt", "User-agent: *"]
     lines += [f"Disallow: {p}" for p in disallow] or ["Disallow:"]
-    lines += ["", "User-agent: GPTBot", "Disallow: /"]
+    if tdm_optout:
+        lines += [""] + [f"User-agent: {agent}" for agent in AI_CRAWLERS] + ["Disallow: /"]
     lines += [""] + [f"Sitemap: {BASE}{p}" for p in sitemaps]
     return "\n".join(lines).rstrip() + "\n"

@@ -420,8 +420,11 @@ class _Builder:
         elif outlet.sitemap:
             raise ValueError(f"outlets.toml: unknown sitemap kind {outlet.sitemap!r}")
         res["/robots.txt"] = Resource(
-            feeds.robots(outlet.disallow, robots_sitemaps), "text/plain; charset=utf-8"
+            feeds.robots(outlet.disallow, robots_sitemaps, tdm_optout=outlet.tdm_optout),
+            "text/plain; charset=utf-8",
         )
+        if outlet.tdm_optout:
+            res["/.well-known/tdmrep.json"] = Resource(feeds.tdmrep(), "application/json")
         site = OutletSite(outlet, res, tuple(feed_paths), tuple(news_paths), tuple(sitemap_paths))
         return site, aliases, frozenset(index), frozenset(disallowed)
 

@@ -54,6 +54,7 @@ class OutletSpec:
     disallow: tuple[str, ...]  # robots.txt Disallow lines
     utm_in_feed: bool  # one feed link carries tracking parameters
     article_body_in_jsonld: bool
+    tdm_optout: bool = False  # robots.txt shuts out AI crawlers; tdmrep.json reserves TDM rights
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ def load_texts() -> Texts:
             disallow=tuple(o["disallow"]),
             utm_in_feed=o.get("utm_in_feed", False),
             article_body_in_jsonld=o.get("article_body_in_jsonld", False),
+            tdm_optout=o.get("tdm_optout", False),
         )
         for o in raw["outlet"]
     )

@@ -104,26 +104,34 @@ def print_summary(result: RunResult, *, limit: int = 20) -> None:
                    "(2025-03-14). Default: 48h.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy setting, as `scrapy crawl -s` does (repeatable).")
+@click.option("--warc-dir", type=click.Path(file_okay=False),
+              help="Write raw requests and responses as gzipped WARC here. Default: "
+                   "<database name>-warc/ beside the database (env: NEWSDEDUP_WARC_DIR).")
+@click.option("--no-warc", is_flag=True, help="Do not write WARC files.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log instead of progress.")
 def crawl(db: str, seeds: str, outlets: tuple[str, ...], since: str | None,
-          overrides: tuple[str, ...], verbose: bool) -> None:
+          overrides: tuple[str, ...], warc_dir: str | None, no_warc: bool, verbose: bool) -> None:
     """Crawl the listed outlets' new articles into the database.
 
     Feeds and sitemaps are read with conditional GET, URLs already stored are not
     fetched again, and only one run per database goes at a time, so it is safe to
-    run from cron. Exit status: 0 finished, 1 failed or interrupted, 75 another run
-    holds the database.
+    run from cron. Every request and response is kept in gzipped WARC files
+    (--no-warc to skip), and what each outlet says to text-and-data-mining crawlers
+    is recorded (table outlet_tdm). Exit status: 0 finished, 1 failed or
+    interrupted, 75 another run holds the database.
 
     \b
     Example:
         newsdedup crawl --db news.db --since 6h
         newsdedup crawl --outlet tagesschau --outlet spiegel -s DOWNLOAD_DELAY=2
     """
-    settings = {**_quiet_settings(verbose), **_parse_overrides(overrides),
-                "NEWSDEDUP_COMMAND": "crawl"}
+    settings = {**_quiet_settings(verbose), **_warc_settings(warc_dir, no_warc),
+                **_parse_overrides(overrides), "NEWSDEDUP_COMMAND": "crawl"}
     result = _crawl_or_fail(db, seeds, outlets=list(outlets) or None, since=since,
                             settings=settings)
     print_summary(result)
+    _print_warc(db, settings)
+    _print_tdm(db)
     if result.status != "ok":
         sys.exit(1)
 
@@ -137,7 +145,8 @@ def demo(db: str, verbose: bool) -> None:
 
     Serves the project's own fictional outlets on 127.0.0.1 (free ports), crawls them
     with the same spider and settings as a real crawl (only the delay shortened for
-    loopback), and prints what it stored.
+    loopback), and prints what it stored. The raw pages go to WARC files in
+    <database name>-warc/ (demo-warc/), replaced on each demo run like the database.
 
     \b
     Example:
@@ -146,21 +155,27 @@ def demo(db: str, verbose: bool) -> None:
     """
     from crawler.demo.server import serve_newsroom
     from crawler.demo.site import build_newsroom
+    from crawler.middlewares import warc_dir_for
 
     path = Path(db)
     _clear_old_demo(path)
+    _clear_old_demo_warc(Path(warc_dir_for(db)))
     newsroom = build_newsroom(datetime.now(UTC))
     with serve_newsroom(newsroom) as running, tempfile.TemporaryDirectory() as tmp:
         seeds = Path(tmp) / "demo-outlets.toml"
         seeds.write_text(running.seeds_toml(), encoding="utf-8")
         click.echo(f"Serving the demo newsroom: {len(running.outlets)} outlets on 127.0.0.1")
-        settings = {**_quiet_settings(verbose), **LOOPBACK_SETTINGS, "NEWSDEDUP_COMMAND": "demo"}
+        settings = {**_quiet_settings(verbose), **LOOPBACK_SETTINGS, "NEWSDEDUP_COMMAND": "demo",
+                    "NEWSDEDUP_WARC_DIR": warc_dir_for(db)}
         result = _crawl_or_fail(db, str(seeds), settings=settings)
     print_summary(result)
+    _print_warc(db, settings)
+    _print_tdm(db)
     _print_stored(path)
     click.echo("\nNext:")
     click.echo(f"  newsdedup stats --db {db}")
     click.echo(f"  newsdedup clusters --db {db} --format table")
+    click.echo(f"  newsdedup export --db {db} corpus.jsonl")
     if result.status != "ok":
         sys.exit(1)
 
@@ -187,6 +202,39 @@ def _clear_old_demo(path: Path) -> None:
         )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _warc_settings(warc_dir: str | None, no_warc: bool) -> dict[str, object]:
+    if no_warc:
+        return {"NEWSDEDUP_WARC": False}
+    return {"NEWSDEDUP_WARC_DIR": warc_dir} if warc_dir else {}
+
+
+def _print_warc(db: str, settings: dict[str, object]) -> None:
+    from crawler.middlewares import warc_dir_for
+
+    if settings.get("NEWSDEDUP_WARC") is False:
+        return
+    directory = Path(str(settings.get("NEWSDEDUP_WARC_DIR") or os.environ.get("NEWSDEDUP_WARC_DIR")
+                         or warc_dir_for(db)))
+    files = sorted(directory.glob("*.warc.gz")) if directory.is_dir() else []
+    if files:
+        size = sum(f.stat().st_size for f in files)
+        click.echo(f"  raw pages: {directory}/ ({len(files)} WARC files, {size / 1e6:.1f} MB)")
+
+
+def _print_tdm(db: str) -> None:
+    with Store(db) as store:
+        opted = store.tdm_opted_out()
+    for outlet, why in opted.items():
+        click.echo(f"  TDM opt-out: {outlet} ({why}); `newsdedup export` leaves it out")
+
+
+def _clear_old_demo_warc(directory: Path) -> None:
+    """The demo's WARC files go with its database; only files this tool names are removed."""
+    if directory.is_dir():
+        for f in directory.glob("newsdedup-*.warc.gz*"):
+            f.unlink()
 
 
 def _print_stored(path: Path, limit: int = 8) -> None:

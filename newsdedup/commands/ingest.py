@@ -67,14 +67,17 @@ def _progress_printer():
 def ingest(inputs, db_path, texts, outlet, workers, no_dedup, progress):
     """Extract and store articles from HTML files, JSONL manifests or extracted texts.
 
-    INPUTS are .html/.htm files (optionally .gz), directories of them, or JSONL manifests
-    (.jsonl, .jsonl.gz) with one record per line: {"url", "path"} or {"url", "html"} for
-    pages, {"url", "outlet", "title", "text", "published"} for extracted texts. Pages that
-    are not articles are recorded in fetch_log with the reason.
+    INPUTS are .html/.htm files (optionally .gz), WARC/ARC files (.warc.gz, .warc,
+    .arc.gz; e.g. a crawl's own or Common Crawl's CC-NEWS: their HTML 200 responses),
+    directories of them, or JSONL manifests (.jsonl, .jsonl.gz) with one record per
+    line: {"url", "path"} or {"url", "html"} for pages, {"url", "outlet", "title",
+    "text", "published"} for extracted texts. Pages that are not articles are recorded
+    in fetch_log with the reason.
 
     \b
     Example:
         newsdedup ingest --db news.db saved_pages/
+        newsdedup ingest --db news.db news-warc/ CC-NEWS-20250314120000-00001.warc.gz
         newsdedup ingest --db news.db ../shared/bench/agency-dev-a/docs.jsonl
     """
     from crawler.ingest import IngestError, iter_records
@@ -83,11 +86,12 @@ def ingest(inputs, db_path, texts, outlet, workers, no_dedup, progress):
 
     workers = workers or os.cpu_count() or 1
     show = progress if progress is not None else sys.stderr.isatty()
+    warc_reports: list = []
     with Store(db_path) as store:
         try:
             stats = run_ingest(
                 store,
-                iter_records(inputs, texts=True if texts else None),
+                iter_records(inputs, texts=True if texts else None, warc_reports=warc_reports),
                 workers=workers,
                 outlet=outlet,
                 progress=_progress_printer() if show else None,
@@ -125,6 +129,14 @@ def ingest(inputs, db_path, texts, outlet, workers, no_dedup, progress):
         click.echo("  dedup    " + ", ".join(f"{k} {v}" for k, v in dedup_result.items()))
     elif no_dedup:
         click.echo("  dedup    skipped (--no-dedup)")
+    for report in warc_reports:
+        click.echo(f"  warc     {report.path}: {report.records} records, {report.pages} HTML pages"
+                   + _reasons(report.skipped).replace("  (", "; not pages: (", 1))
+    damaged = [r.error for r in warc_reports if r.error]
+    if damaged:
+        # What came before the damage is stored; the run still fails so scripts notice.
+        raise click.ClickException(
+            "; ".join(damaged) + " - the pages before the damage were ingested")
 
 
 def _reasons(counter) -> str:
