@@ -38,6 +38,7 @@ from typing import IO, TYPE_CHECKING, Any
 import xxhash
 
 from dedup.normalize import clean_line
+from dedup.normalize import words as split_words
 
 if TYPE_CHECKING:
     from crawler.store import Store
@@ -158,8 +159,6 @@ COLUMNS = ("id", "url", "outlet", "title", "text", "published", "language", "age
 EXTRA_COLUMNS = {"cluster": ("member_urls",), "passage": ("paragraphs_removed",), "none": ()}
 LIST_COLUMNS = ("agencies", "member_urls")
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-# Words of a cleaned line: runs of letters, digits and `_`, as dedup.normalize splits them.
-WORD = re.compile(r"\w+")
 
 
 def columns(mode: str) -> tuple[str, ...]:
@@ -168,7 +167,7 @@ def columns(mode: str) -> tuple[str, ...]:
 
 def paragraph_key(paragraph: str) -> int | None:
     """xxh3 of a paragraph's words after the dedup's normalization; None when it has none."""
-    words = WORD.findall(clean_line(paragraph))
+    words = split_words(clean_line(paragraph))
     if not words:
         return None
     return xxhash.xxh3_64_intdigest(" ".join(words).encode("utf-8"))
