@@ -12,14 +12,13 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from crawler.store import Store
 from dedup.store import DedupStore
 from newsdedup.cli import cli
 from newsdedup.datasette import EXAMPLES, datasette_for, example_params, metadata
-from tests.crawling import newsdedup, query
+from tests.crawling import query
 
 QUERIES = {
     "largest_clusters",
@@ -31,14 +30,6 @@ QUERIES = {
     "outlet_health",
     "failures_by_reason",
 }
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("serve") / "demo.db"
-    result = newsdedup("demo", "--db", str(db))
-    assert result.returncode == 0, result.stderr[-3000:]
-    return db
 
 
 def fetch(db: Path, *paths: str):
