@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from newsdedup.datasette.highlight import compare, ngrams
 
 REP = (
-    "Berlin (dpa) - Die Bundesregierung hat am Mittwoch ein neues Gesetz zur Förderung der Bahn beschlossen.\n\n"
+    "Berlin (dpa) - Die Bundesregierung hat am Mittwoch ein neues Gesetz zur Förderung der Bahn "
+    "beschlossen.\n\n"
     "Der Verkehrsminister sagte, die Mittel würden vor allem in marode Brücken und Stellwerke fließen.\n\n"
     "Kritik kam von der Opposition, die das Programm für viel zu klein hält und mehr Geld fordert."
 )

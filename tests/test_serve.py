@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from crawler.store import Store
 from dedup.store import DedupStore
 from newsdedup.cli import cli
-from newsdedup.datasette import EXAMPLES, datasette_for, example_params, metadata
+from newsdedup.datasette import EXAMPLES, datasette_args, datasette_for, example_params, metadata
 from tests.crawling import query
 
 QUERIES = {
@@ -229,7 +229,7 @@ def test_cluster_ids_link_to_their_page_everywhere(demo_db):
     link = f'href="/demo/-/cluster/{cluster}"'
     for path in ("/demo/largest_clusters", f"/demo/clusters/{cluster}", "/demo/cluster_members",
                  f"/demo/story_spread?cluster_id={cluster}", "/demo/containers",
-                 f"/demo/clusters_by_agency?agency="):
+                 "/demo/clusters_by_agency?agency="):
         (page,) = fetch(demo_db, path)
         assert page.status_code == 200, path
         if "containers" not in path or cluster in page.text:
@@ -264,7 +264,9 @@ def test_cluster_page_shows_members_in_order_with_highlights_and_timeline(demo_d
     assert html.count('class="tl-dot') == size
     assert '<mark class="shared">' in html
     assert ">first<" in html and "+" in html.split('class="num nd-delay">')[2][:12]
-    containers = query(demo_db, "SELECT DISTINCT container_id FROM dedup_contains WHERE cluster_id = ?", (cid,))
+    containers = query(
+        demo_db, "SELECT DISTINCT container_id FROM dedup_contains WHERE cluster_id = ?", (cid,)
+    )
     assert containers
     for (container,) in containers:
         assert f'<li data-article="{container}">' in html
@@ -338,3 +340,15 @@ def test_serve_bad_files_are_one_clear_line(tmp_path):
         out = CliRunner().invoke(cli, ["serve", "--db", str(db)])
         assert out.exit_code == 1, out.output
         assert says in out.output and len(out.output.strip().splitlines()) == 1, out.output
+
+
+def test_the_readme_datasette_command_names_the_installed_files():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```\ndatasette news.db", 1)[1].split("```", 1)[0].replace("\\\n", " ")
+    words = ["datasette", "news.db", *block.split()]
+    root = Path(__file__).resolve().parent.parent
+    args = datasette_args("news.db")
+    for flag, long in (("-m", "--metadata"), ("--plugins-dir", "--plugins-dir"),
+                       ("--template-dir", "--template-dir")):
+        documented = root / words[words.index(flag) + 1]
+        assert documented == Path(args[args.index(long) + 1]), flag

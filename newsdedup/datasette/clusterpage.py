@@ -149,8 +149,8 @@ def build_page(
     far = datetime.max.replace(tzinfo=UTC)
     out.sort(key=lambda m: (m.when is None, m.when or far, m.article_id))
     counts: dict[str, int] = {}
-    for m in out:
-        for a in m.agencies:
+    for member in out:
+        for a in member.agencies:
             counts[a] = counts.get(a, 0) + 1
     conts = []
     for c in containers:
