@@ -170,6 +170,11 @@ async def measure(db: Path, repeat: int) -> list[dict]:
         params = example_params(q, cluster_id=planted[0])
         qs = "&".join(f"{k}={v}" for k, v in params.items())
         paths.append((q, f"/{name}/{q}.json?_shape=array&{qs}"))
+    # The same queries over a two-day window, as "what ran everywhere today" asks them.
+    window = "since=2025-01-20&until=2025-01-22"
+    for q in ("largest_clusters", "clusters_by_agency", "agency_copy_by_outlet", "containers"):
+        agency = "&agency=dpa" if q == "clusters_by_agency" else ""
+        paths.append((f"{q} (2-day window)", f"/{name}/{q}.json?_shape=array&{window}{agency}"))
     paths.append((f"cluster page ({size} members)", f"/{name}/-/cluster/{planted[0]}"))
     out = []
     for label, path in paths:
