@@ -10,6 +10,8 @@ in-process client (server time: request in, response out, no network).
 Usage:
     python bench/serve_bench.py --articles 100000            # build + time
     python bench/serve_bench.py --articles 100000 --repeat 5 # best of 5 per request
+    python bench/serve_bench.py --db copy.db                  # measure a database as it is
+The database is kept in --workdir (default: the temp directory) and reused by later runs.
 """
 
 from __future__ import annotations
@@ -162,6 +164,8 @@ async def measure(db: Path, repeat: int) -> list[dict]:
     planted = conn.execute(
         "SELECT m.cluster_id, COUNT(*) FROM cluster_members m JOIN articles a ON a.id = m.article_id "
         "WHERE a.url LIKE '%/planted/%' GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+    ).fetchone() or conn.execute(  # not indexed yet (a partly deduplicated --db): the largest
+        "SELECT cluster_id, size FROM clusters ORDER BY size DESC LIMIT 1"
     ).fetchone()
     size = conn.execute("SELECT size FROM clusters WHERE cluster_id = ?", [planted[0]]).fetchone()[0]
     conn.close()
@@ -192,7 +196,27 @@ def main() -> None:
     ap.add_argument("--workdir", default=tempfile.gettempdir())
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--rebuild", action="store_true", help="build the database even if one is there")
+    ap.add_argument("--db", help="measure this database as it is (e.g. a copy of one still being built)")
     args = ap.parse_args()
+    if args.db:
+        db = Path(args.db)
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        counts = {
+            k: conn.execute(q).fetchone()[0]
+            for k, q in {
+                "articles": "SELECT COUNT(*) FROM articles",
+                "indexed": "SELECT COUNT(*) FROM dedup_signatures",
+                "clusters": "SELECT COUNT(*) FROM clusters",
+                "multi_clusters": "SELECT COUNT(*) FROM clusters WHERE size > 1",
+                "largest": "SELECT MAX(size) FROM clusters",
+                "fetch_log": "SELECT COUNT(*) FROM fetch_log",
+            }.items()
+        }
+        conn.close()
+        print(json.dumps({"database": str(db), **counts}))
+        for row in asyncio.run(measure(db, args.repeat)):
+            print(json.dumps(row))
+        return
     db = Path(args.workdir) / f"serve_bench_{args.articles}.db"
     info = None if args.rebuild else built(db, args.articles)
     if info is None:

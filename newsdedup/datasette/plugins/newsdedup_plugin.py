@@ -48,6 +48,8 @@ def problem(tables: set[str], file: str) -> str | None:
 def get_metadata(datasette, key, database, table):
     # Datasette names a database after its file; the metadata describes "news". Give
     # the same block to every other database so demo.db or 2025.db get the queries too.
+    # _metadata_local is the -m file as loaded (Datasette 0.65, pinned); datasette.metadata()
+    # would call this hook again.
     local = getattr(datasette, "_metadata_local", None) or {}
     databases = local.get("databases") or {}
     block = databases.get("news")
