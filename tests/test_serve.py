@@ -352,3 +352,17 @@ def test_the_readme_datasette_command_names_the_installed_files():
                        ("--template-dir", "--template-dir")):
         documented = root / words[words.index(flag) + 1]
         assert documented == Path(args[args.index(long) + 1]), flag
+
+
+def test_the_queries_that_read_every_article_use_the_covering_index(demo_db):
+    queries = metadata()["databases"]["news"]["queries"]
+    conn = sqlite3.connect(f"file:{demo_db}?mode=ro", uri=True)
+    try:
+        for name in ("largest_clusters", "clusters_by_agency", "agency_copy_by_outlet"):
+            sql = queries[name]["sql"]
+            params = dict.fromkeys(queries[name]["params"], "")
+            plan = " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+            # Reading articles from the table would walk each row's text (overflow pages).
+            assert "COVERING INDEX idx_articles_published_outlet_agencies" in plan, (name, plan)
+    finally:
+        conn.close()
