@@ -179,6 +179,12 @@ async def measure(db: Path, repeat: int) -> list[dict]:
     for q in ("largest_clusters", "clusters_by_agency", "agency_copy_by_outlet", "containers"):
         agency = "&agency=dpa" if q == "clusters_by_agency" else ""
         paths.append((f"{q} (2-day window)", f"/{name}/{q}.json?_shape=array&{window}{agency}"))
+    # The articles table with its four default facets, and a full-text search.
+    paths.append(("articles table page with facets", f"/{name}/articles"))
+    # A selective term (the planted story's title word) and one in most articles of the
+    # synthetic vocabulary: the latter sorts ~80% of the table by date.
+    paths.append(("articles search, 50 hits", f"/{name}/articles.json?_search=geplante&_shape=array"))
+    paths.append(("articles search, ~80% of articles", f"/{name}/articles.json?_search=markt&_shape=array"))
     paths.append((f"cluster page ({size} members)", f"/{name}/-/cluster/{planted[0]}"))
     out = []
     for label, path in paths:
