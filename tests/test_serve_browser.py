@@ -54,6 +54,12 @@ def chromium() -> str:
     pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
 
 
+@pytest.fixture
+def browser() -> str:
+    """Path of the Chromium binary (skip or, with CI set, fail before starting anything)."""
+    return chromium()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -146,8 +152,7 @@ def pixels_near(image: np.ndarray, rgb: tuple[int, int, int], tolerance: int = 6
     return int((np.abs(image - np.array(rgb)).max(axis=2) <= tolerance).sum())
 
 
-def test_cluster_page_renders_highlights_and_timeline_in_chromium(server, demo_db, tmp_path):
-    browser = chromium()
+def test_cluster_page_renders_highlights_and_timeline_in_chromium(browser, server, demo_db, tmp_path):
     cid, size = query(
         demo_db,
         "SELECT cluster_id, size FROM clusters WHERE containers > 0 ORDER BY size DESC, cluster_id LIMIT 1",
