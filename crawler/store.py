@@ -110,6 +110,13 @@ class Store:
                 db.table("articles").create_index(["outlet", "published"])
                 db.table("articles").create_index(["published"])
                 db.table("articles").enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
+            # Covers the `newsdedup serve` queries and facets that read articles by time,
+            # outlet, agency and language: in the table these columns sit after `text`, on
+            # its overflow pages.
+            self.conn.execute(
+                "CREATE INDEX IF NOT EXISTS idx_articles_serve "
+                "ON articles(published, outlet, agencies, language, id)"
+            )
             if "fetch_log" not in db.table_names():
                 db.table("fetch_log").create(
                     {

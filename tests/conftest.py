@@ -18,3 +18,14 @@ def shared() -> Path:
     if not (SHARED / "README.md").exists():
         pytest.skip("../shared is not present")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """A database of the demo newsroom crawled over loopback (`newsdedup demo`), deduplicated."""
+    from tests.crawling import newsdedup
+
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    result = newsdedup("demo", "--db", str(db))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return db
