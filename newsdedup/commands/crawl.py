@@ -175,6 +175,7 @@ def demo(db: str, verbose: bool) -> None:
     click.echo("\nNext:")
     click.echo(f"  newsdedup stats --db {db}")
     click.echo(f"  newsdedup clusters --db {db} --format table")
+    click.echo(f"  newsdedup serve --db {db}    # browse the clusters in Datasette")
     click.echo(f"  newsdedup export --db {db} corpus.jsonl")
     if result.status != "ok":
         sys.exit(1)
