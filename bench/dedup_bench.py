@@ -39,7 +39,7 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def run_size(n: int, workdir: Path) -> dict:
+def run_size(n: int, workdir: Path, params: dict[str, int]) -> dict:
     import dedup
     from crawler.store import Store
 
@@ -53,12 +53,12 @@ def run_size(n: int, workdir: Path) -> dict:
     conn.execute("PRAGMA journal_mode=WAL")
     articles_bytes = db.stat().st_size
     wall, cpu = time.perf_counter(), _cpu()
-    summary = dedup.update(conn)
+    summary = dedup.update(conn, **params)
     wall, cpu = time.perf_counter() - wall, _cpu() - cpu
     with Store(db) as store:
         store.upsert_articles(rows)  # the remaining ADD articles
     add_wall = time.perf_counter()
-    added = dedup.update(conn)
+    added = dedup.update(conn, **params)
     add_wall = time.perf_counter() - add_wall
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
@@ -121,16 +121,22 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="*", default=[10_000])
     ap.add_argument("--baseline", type=int, nargs="*", default=[])
     ap.add_argument("--workdir", default=tempfile.gettempdir())
+    ap.add_argument(
+        "--max-bucket", type=int, help="dedup max_bucket (default: dedup.Params'); the cost per "
+        "article at scale grows with it",
+    )
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--one-baseline", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(run_size(args.one, Path(args.workdir))))
+        params = {"max_bucket": args.max_bucket} if args.max_bucket else {}
+        print(json.dumps({**run_size(args.one, Path(args.workdir), params), **params}))
         return
     if args.one_baseline:
         print(json.dumps(run_baseline(args.one_baseline)))
         return
-    jobs = [["--one", str(n)] for n in args.sizes] + [
+    extra = ["--max-bucket", str(args.max_bucket)] if args.max_bucket else []
+    jobs = [["--one", str(n), *extra] for n in args.sizes] + [
         ["--one-baseline", str(n)] for n in args.baseline
     ]
     for job in jobs:
