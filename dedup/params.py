@@ -46,9 +46,14 @@ class Params:
     # A passage found in articles of this many unrelated groups is standard background
     # (an agency's boilerplate paragraph), not evidence of copying.
     background_groups: int = 3
-    # LSH buckets holding more articles than this are boilerplate that survived cleanup;
-    # they propose no candidates (otherwise one paragraph would pair everything with it).
-    max_bucket: int = 200
+    # LSH buckets holding more articles than this are boilerplate that survived cleanup
+    # or a standard paragraph printed under many stories; they propose no candidates
+    # (otherwise one paragraph would pair everything with it). One story reaches at most
+    # the outlets crawled (61 in seeds/) and a few tickers, so its buckets stay below.
+    # The cost of indexing grows with this bound: on bench/gen_corpus.py at 100k
+    # articles, 200 left background paragraphs pairing their holders (920k pairs at 68k
+    # articles, minutes per 1,000 added); 100 keeps 60k pairs and adds 1,000 in 2 s.
+    max_bucket: int = 100
 
     def __post_init__(self) -> None:
         if self.bands * self.rows > self.num_perm:
