@@ -191,20 +191,13 @@ def container_flag(g: Graph, d: str, params: Params) -> bool:
         spans[x] = (min(where), max(where))
     if not quoted:
         return False
-    parent = {x: x for x in quoted}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    groups = UnionFind(quoted)
     for i, x in enumerate(quoted):
         for y in quoted[i + 1 :]:
             (a0, a1), (b0, b1) = spans[x], spans[y]
             if (a0 <= b1 and b0 <= a1) or is_copy0(g, x, y, params):
-                parent[find(x)] = find(y)
-    if len({find(x) for x in quoted}) >= 2:
+                groups.union(x, y)
+    if groups.count() >= 2:
         return True
     return not has_copy and held
 
@@ -243,23 +236,16 @@ def background_passages(
 def count_groups(g: Graph, members: list[str], params: Params) -> int:
     """How many groups of copies (rule 1, exact duplicates included) `members` form."""
     inside = set(members)
-    parent = {x: x for x in members}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    groups = UnionFind(members)
     first_of_hash: dict[str, str] = {}
     for x in members:
         nx = g.nodes[x]
         if nx.has_text:
-            parent[find(x)] = find(first_of_hash.setdefault(nx.text_hash, x))
+            groups.union(x, first_of_hash.setdefault(nx.text_hash, x))
         for y in g.copies(x, params):
             if y in inside:
-                parent[find(x)] = find(y)
-    return len({find(x) for x in members})
+                groups.union(x, y)
+    return groups.count()
 
 
 def weighted_containments(g: Graph, p: Pair) -> tuple[float, float]:
@@ -300,21 +286,34 @@ def representative(members: Iterable[Node]) -> Node:
     return min(members, key=lambda n: (_published_key(n.published), not n.credits_agency, n.id))
 
 
-def components(ids: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[list[str]]:
-    """Connected components, each sorted, listed in order of their smallest id."""
-    parent = {i: i for i in ids}
+class UnionFind:
+    """Disjoint sets of ids (union by smaller id, path halving)."""
 
-    def find(x: str) -> str:
+    def __init__(self, ids: Iterable[str]) -> None:
+        self.parent = {i: i for i in ids}
+
+    def find(self, x: str) -> str:
+        parent = self.parent
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    for a, b in edges:
-        ra, rb = find(a), find(b)
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
         if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+    def count(self) -> int:
+        return len({self.find(x) for x in self.parent})
+
+
+def components(ids: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[list[str]]:
+    """Connected components, each sorted, listed in order of their smallest id."""
+    sets = UnionFind(ids)
+    for a, b in edges:
+        sets.union(a, b)
     groups: dict[str, list[str]] = {}
-    for i in parent:
-        groups.setdefault(find(i), []).append(i)
+    for i in sets.parent:
+        groups.setdefault(sets.find(i), []).append(i)
     return sorted((sorted(v) for v in groups.values()), key=lambda v: v[0])
