@@ -104,7 +104,7 @@ def _crawl_history(store, runs: int, n_log: int) -> None:
         store.finish_run(run_id, status="ok", per_outlet=per_outlet, requests=per_run)
 
 
-def build(db: Path, n: int, dedup_params: dict | None = None) -> dict:
+def build(db: Path, n: int) -> dict:
     import dedup
     from crawler.store import Store
 
@@ -118,11 +118,10 @@ def build(db: Path, n: int, dedup_params: dict | None = None) -> dict:
     conn = sqlite3.connect(str(db), isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     t = time.perf_counter()
-    summary = dedup.update(conn, **(dedup_params or {}))
+    summary = dedup.update(conn)
     dedup_s = time.perf_counter() - t
     conn.execute("CREATE TABLE IF NOT EXISTS serve_bench (key TEXT PRIMARY KEY, value TEXT)")
-    info = {"articles": n, "store_s": round(stored_s, 1), "dedup_s": round(dedup_s, 1),
-            "dedup_params": dedup_params or {}, **summary}
+    info = {"articles": n, "store_s": round(stored_s, 1), "dedup_s": round(dedup_s, 1), **summary}
     conn.execute("INSERT OR REPLACE INTO serve_bench VALUES ('build', ?)", [json.dumps(info)])
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
@@ -203,11 +202,6 @@ def main() -> None:
     ap.add_argument("--workdir", default=tempfile.gettempdir())
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--rebuild", action="store_true", help="build the database even if one is there")
-    ap.add_argument(
-        "--max-bucket", type=int,
-        help="dedup max_bucket for building the database (a lower one builds 100k in minutes: "
-        "the dedup's cost per article grows with its index, see README)",
-    )
     ap.add_argument("--db", help="measure this database as it is (e.g. a copy of one still being built)")
     args = ap.parse_args()
     if args.db:
@@ -233,8 +227,7 @@ def main() -> None:
     info = None if args.rebuild else built(db, args.articles)
     if info is None:
         print(f"building {db} ...", file=sys.stderr)
-        params = {"max_bucket": args.max_bucket} if args.max_bucket else None
-        info = build(db, args.articles, params)
+        info = build(db, args.articles)
     from crawler.store import Store
 
     with Store(db):  # as the next crawl would: indexes the schema gained since the build
