@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import click
 
 from newsdedup.cli import cli
+from newsdedup.commands import status_line
 
 
 def _progress_printer():
-    last = [0.0]
-
-    def show(summary) -> None:
-        now = time.monotonic()
-        if now - last[0] < 0.25:
-            return
-        last[0] = now
-        rate = summary.written / summary.elapsed if summary.elapsed else 0.0
-        click.echo(f"\r{summary.written} written  {rate:.0f}/s ", nl=False, err=True)
-
-    return show
+    return status_line(
+        lambda s: f"{s.written} written  {s.written / s.elapsed if s.elapsed else 0.0:.0f}/s"
+    )
 
 
 @cli.command("export")

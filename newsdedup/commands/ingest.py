@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 import click
 
 from newsdedup.cli import cli
+from newsdedup.commands import status_line
 
 
 def _progress_printer():
-    last = [0.0]
-
-    def show(stats) -> None:
-        now = time.monotonic()
-        if now - last[0] < 0.25:
-            return
-        last[0] = now
-        rate = stats.read / stats.elapsed if stats.elapsed else 0.0
-        click.echo(
-            f"\r{stats.read} read  {stats.stored + 0} stored  {stats.skipped} skipped  "
-            f"{stats.failed} failed  {rate:.1f}/s ",
-            nl=False,
-            err=True,
-        )
-
-    return show
+    return status_line(
+        lambda s: f"{s.read} read  {s.stored} stored  {s.skipped} skipped  {s.failed} failed  "
+        f"{s.read / s.elapsed if s.elapsed else 0.0:.1f}/s"
+    )
 
 
 @cli.command()
