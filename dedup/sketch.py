@@ -56,12 +56,17 @@ class Doc:
     shingles: np.ndarray  # uint32 shingle hashes, passage after passage (unique within one)
     offsets: np.ndarray  # int64 start of each passage in `shingles`
 
+    _sizes: list[int] | None = None
+
     @property
     def n_passages(self) -> int:
         return len(self.offsets)
 
-    def passage_sizes(self) -> np.ndarray:
-        return np.diff(np.append(self.offsets, len(self.shingles)))
+    def passage_sizes(self) -> list[int]:
+        """Shingles per passage (computed once)."""
+        if self._sizes is None:
+            self._sizes = np.diff(np.append(self.offsets, len(self.shingles))).tolist()
+        return self._sizes
 
 
 @dataclass

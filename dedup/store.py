@@ -12,8 +12,11 @@ Schema (browse it in Datasette; ids are `articles.id`):
     blob) and per-passage MinHash values (uint32 LE blob, passages x num_perm,
     datasketch affine32 scheme), and the derived flags: background passages (JSON
     passage indexes) and whether it is a container.
-`dedup_lsh` (bucket, docno)
-    The persisted LSH index: one row per (band key, article) over all its passages.
+`dedup_lsh` (segment, tag, entries, buckets, docnos)
+    The persisted LSH index, as segments of (band key, article) entries over all
+    passages: `buckets` is a sorted int64 LE blob of band keys, `docnos` the int32 LE
+    docno of each entry (see `dedup.lsh`); `tag` is random, so a process that cached a
+    segment notices when a rebuild wrote another one under the same number.
 `dedup_pairs` (a, b, a_share, b_share, a_hits, b_hits)
     Verified candidate pairs (a < b): the share of each side's shingles found in the
     other, and per passage (JSON {passage: shingles found}).
@@ -35,6 +38,7 @@ Schema (browse it in Datasette; ids are `articles.id`):
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -42,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from dedup.lsh import LshIndex, Segment
 from dedup.params import Params
 
 TABLES = (
@@ -73,10 +78,12 @@ CREATE TABLE IF NOT EXISTS dedup_signatures (
 );
 CREATE INDEX IF NOT EXISTS dedup_signatures_text_hash ON dedup_signatures(text_hash);
 CREATE TABLE IF NOT EXISTS dedup_lsh (
-    bucket INTEGER NOT NULL,
-    docno INTEGER NOT NULL,
-    PRIMARY KEY (bucket, docno)
-) WITHOUT ROWID;
+    segment INTEGER PRIMARY KEY AUTOINCREMENT,
+    tag INTEGER NOT NULL,
+    entries INTEGER NOT NULL,
+    buckets BLOB NOT NULL,
+    docnos BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS dedup_pairs (
     a TEXT NOT NULL,
     b TEXT NOT NULL,
@@ -117,6 +124,8 @@ CREATE VIEW IF NOT EXISTS cluster_containers AS
     SELECT container_id, cluster_id, MAX(share) AS share, COUNT(*) AS members
     FROM dedup_contains GROUP BY container_id, cluster_id;
 """
+# Loaded LSH segments per database file: {path: {segment id: Segment}}.
+_LSH_CACHE: dict[str | None, dict[tuple[int, int], Segment]] = {}
 _CHUNK = 500  # ids per IN (...) query, below SQLite's variable limit
 CACHE_KIB = 131072
 
@@ -151,8 +160,10 @@ class DedupStore:
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self.conn.execute(statement)
+        self._migrate_row_lsh()
 
     def drop(self) -> None:
+        self.forget_lsh()
         self.conn.execute("DROP VIEW IF EXISTS cluster_containers")
         for t in TABLES:
             self.conn.execute(f"DROP TABLE IF EXISTS {t}")
@@ -228,19 +239,86 @@ class DedupStore:
             ids[r["article_id"]] = int(cur.lastrowid or 0)
         return ids
 
-    def insert_buckets(self, rows: Iterable[tuple[int, int]]) -> None:
-        # In key order: each insert lands next to the previous one in the B-tree.
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO dedup_lsh (bucket, docno) VALUES (?, ?)", sorted(rows)
-        )
+    def load_lsh(self) -> LshIndex:
+        """The LSH index, from this process's cache when its segments are still the stored ones.
 
-    def bucket_members(self, buckets: Sequence[int]) -> dict[int, list[int]]:
-        out: dict[int, list[int]] = {}
-        for chunk in _chunks(sorted(buckets)):
-            q = f"SELECT bucket, docno FROM dedup_lsh WHERE bucket IN ({_marks(len(chunk))})"
-            for bucket, docno in self.conn.execute(q, list(chunk)):
-                out.setdefault(bucket, []).append(docno)
-        return out
+        Segments are immutable once written (a merge writes a new one and deletes the old),
+        so only segments not seen before are read: a crawl calling `dedup.update` every few
+        hundred articles reads the index once, not per call.
+        """
+        stored = self.conn.execute("SELECT segment, tag FROM dedup_lsh ORDER BY segment").fetchall()
+        key = self._db_key()
+        cached = _LSH_CACHE.get(key, {}) if key else {}
+        segs = {st: cached[st] for st in stored if st in cached}
+        missing = [seg for seg, tag in stored if (seg, tag) not in segs]
+        for chunk in _chunks(missing, 50):
+            q = f"SELECT segment, tag, buckets, docnos FROM dedup_lsh WHERE segment IN ({_marks(len(chunk))})"
+            for seg, tag, kb, db in self.conn.execute(q, list(chunk)):
+                segs[(seg, tag)] = Segment(
+                    np.frombuffer(kb, dtype="<i8").astype(np.int64),
+                    np.frombuffer(db, dtype="<i4").astype(np.int32),
+                    seg,
+                    tag,
+                )
+        if key:
+            _LSH_CACHE[key] = dict(segs)
+        return LshIndex([segs[i] for i in stored])
+
+    def save_lsh(self, index: LshIndex) -> None:
+        """Write the segments not stored yet and delete stored ones the index merged away."""
+        keep = {s.id for s in index.segments if s.id is not None}
+        stored = [r[0] for r in self.conn.execute("SELECT segment FROM dedup_lsh")]
+        gone = [i for i in stored if i not in keep]
+        for chunk in _chunks(gone):
+            self.conn.execute(
+                f"DELETE FROM dedup_lsh WHERE segment IN ({_marks(len(chunk))})", list(chunk)
+            )
+        for s in index.segments:
+            if s.id is None:
+                s.tag = secrets.randbits(62)
+                cur = self.conn.execute(
+                    "INSERT INTO dedup_lsh (tag, entries, buckets, docnos) VALUES (?, ?, ?, ?)",
+                    [
+                        s.tag,
+                        len(s),
+                        s.keys.astype("<i8").tobytes(),
+                        s.docnos.astype("<i4").tobytes(),
+                    ],
+                )
+                s.id = int(cur.lastrowid or 0)
+        key = self._db_key()
+        if key:
+            _LSH_CACHE[key] = {(s.id, s.tag): s for s in index.segments if s.id is not None}
+
+    def forget_lsh(self) -> None:
+        """Drop this database's cached index (after a rollback)."""
+        _LSH_CACHE.pop(self._db_key(), None)
+
+    def bucket_articles(self, key: int) -> list[str]:
+        """Article ids in the LSH bucket `key`, for inspection."""
+        index = self.load_lsh()
+        _, docnos = index.members(np.array([key], dtype=np.int64))
+        return sorted(self.docnos_to_ids(docnos.tolist()).values())
+
+    def _db_key(self) -> str | None:
+        for _, name, path in self.conn.execute("PRAGMA database_list"):
+            if name == "main":
+                return path or None
+        return None
+
+    def _migrate_row_lsh(self) -> None:
+        """Databases built before segments had one (bucket, docno) row per entry."""
+        cols = [r[1] for r in self.conn.execute("PRAGMA table_info(dedup_lsh)")]
+        if "bucket" not in cols:
+            return
+        rows = np.array(
+            self.conn.execute("SELECT bucket, docno FROM dedup_lsh").fetchall(), dtype=np.int64
+        ).reshape(-1, 2)
+        self.conn.execute("DROP TABLE dedup_lsh")
+        self.ensure_schema()
+        index = LshIndex()
+        index.add(rows[:, 0], rows[:, 1])
+        self.save_lsh(index)
 
     def docnos_to_ids(self, docnos: Iterable[int]) -> dict[int, str]:
         out: dict[int, str] = {}

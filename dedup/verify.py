@@ -15,9 +15,10 @@ def passage_hits(doc: Doc, other_set: np.ndarray) -> dict[int, int]:
         return {}
     pos = np.searchsorted(other_set, doc.shingles)
     pos[pos == len(other_set)] = 0
-    found = (other_set[pos] == doc.shingles).astype(np.int64)
+    found = (other_set[pos] == doc.shingles).view(np.int8)
     counts = np.add.reduceat(found, doc.offsets)
-    return {int(i): int(c) for i, c in enumerate(counts) if c}
+    nz = np.flatnonzero(counts)
+    return dict(zip(nz.tolist(), counts[nz].tolist(), strict=True))
 
 
 def verify(

@@ -1,0 +1,114 @@
+"""The LSH index in memory: bucket key -> article docnos, as sorted immutable segments.
+
+The index is written to SQLite as segments (`dedup_lsh`, see `dedup.store`): each
+holds two arrays sorted by bucket key, keys and docnos. A batch of new articles adds
+a segment; small segments are merged into their larger neighbours, so an index of N
+entries has O(log N) segments (a log-structured merge, as in Bentley and Saxe's
+static-to-dynamic transformation) and every lookup is one binary search per segment.
+Compared with one SQLite row per (bucket, article), this turns ~50 B-tree inserts
+and lookups per article into array appends and `np.searchsorted` over the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# A merge stops growing a segment past this many entries: 8M keys are a 64 MB blob,
+# well under SQLite's 1 GB limit on one value, and merging them takes a second.
+MAX_SEGMENT = 8_000_000
+
+
+@dataclass
+class Segment:
+    keys: np.ndarray  # int64 bucket keys, sorted
+    docnos: np.ndarray  # int32 docno of each entry
+    id: int | None = None  # its row in dedup_lsh; None until written
+    tag: int = 0  # random, written with it (see `dedup.store`)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+def make_segment(keys: np.ndarray, docnos: np.ndarray) -> Segment:
+    """A segment from unsorted (key, docno) entries, duplicates dropped."""
+    keys = np.asarray(keys, dtype=np.int64)
+    docnos = np.asarray(docnos, dtype=np.int32)
+    order = np.lexsort((docnos, keys))
+    k, d = keys[order], docnos[order]
+    if len(k) > 1:
+        keep = np.empty(len(k), dtype=bool)
+        keep[0] = True
+        keep[1:] = (k[1:] != k[:-1]) | (d[1:] != d[:-1])
+        k, d = k[keep], d[keep]
+    return Segment(k, d)
+
+
+def merge(a: Segment, b: Segment) -> Segment:
+    """One sorted segment of both (linear: b's entries are placed among a's)."""
+    n = len(a) + len(b)
+    at = np.searchsorted(a.keys, b.keys, side="right") + np.arange(len(b))
+    from_b = np.zeros(n, dtype=bool)
+    from_b[at] = True
+    keys = np.empty(n, dtype=np.int64)
+    docnos = np.empty(n, dtype=np.int32)
+    keys[at], docnos[at] = b.keys, b.docnos
+    keys[~from_b], docnos[~from_b] = a.keys, a.docnos
+    return Segment(keys, docnos)
+
+
+class LshIndex:
+    """Segments, oldest (largest) first. Lookups take sorted unique int64 keys."""
+
+    def __init__(self, segments: list[Segment] | None = None) -> None:
+        self.segments: list[Segment] = list(segments or [])
+
+    def __len__(self) -> int:
+        return sum(len(s) for s in self.segments)
+
+    def add(self, keys: np.ndarray, docnos: np.ndarray) -> None:
+        if len(keys):
+            self.segments.append(make_segment(keys, docnos))
+
+    def sizes(self, keys: np.ndarray) -> np.ndarray:
+        """Number of articles in each bucket of `keys`."""
+        out = np.zeros(len(keys), dtype=np.int64)
+        for s in self.segments:
+            out += np.searchsorted(s.keys, keys, "right") - np.searchsorted(s.keys, keys, "left")
+        return out
+
+    def members(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in `keys`, docno) of every entry in these buckets, by position."""
+        qs, ds = [], []
+        for s in self.segments:
+            lo = np.searchsorted(s.keys, keys, "left")
+            hi = np.searchsorted(s.keys, keys, "right")
+            n = hi - lo
+            total = int(n.sum())
+            if not total:
+                continue
+            q = np.repeat(np.arange(len(keys), dtype=np.int64), n)
+            # Entry j of bucket q sits at lo[q] + (j - first entry of q in this list).
+            first = np.cumsum(n) - n
+            at = lo[q] + np.arange(total, dtype=np.int64) - first[q]
+            qs.append(q)
+            ds.append(s.docnos[at])
+        if not qs:
+            return np.zeros(0, np.int64), np.zeros(0, np.int32)
+        q, d = np.concatenate(qs), np.concatenate(ds)
+        order = np.argsort(q, kind="stable")
+        return q[order], d[order]
+
+    def compact(self, max_segment: int = MAX_SEGMENT) -> None:
+        """Merge the newest segment into older ones while it is at least half their
+        size (each entry is rewritten O(log N) times over the life of the index)."""
+        segs = self.segments
+        while (
+            len(segs) > 1
+            and 2 * len(segs[-1]) >= len(segs[-2])
+            and len(segs[-1]) + len(segs[-2]) <= max_segment
+        ):
+            b = segs.pop()
+            a = segs.pop()
+            segs.append(merge(a, b))

@@ -1,0 +1,111 @@
+"""The segmented LSH index: lookups equal a plain dict of buckets, and it persists."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.lsh import LshIndex, make_segment, merge
+from dedup.store import DedupStore
+
+entries = st.lists(
+    st.lists(st.tuples(st.integers(-5, 40), st.integers(1, 30)), max_size=40), max_size=8
+)
+
+
+def _truth(batches: list[list[tuple[int, int]]]) -> dict[int, set[int]]:
+    out: dict[int, set[int]] = defaultdict(set)
+    for b in batches:
+        for k, d in b:
+            out[k].add(d)
+    return out
+
+
+def _index(batches: list[list[tuple[int, int]]], compact: bool) -> LshIndex:
+    index = LshIndex()
+    for b in batches:
+        if b:
+            k, d = zip(*b, strict=True)
+            index.add(np.array(k), np.array(d))
+        if compact:
+            index.compact(max_segment=60)
+    return index
+
+
+@settings(max_examples=150, deadline=None)
+@given(entries, st.booleans())
+def test_lookups_equal_a_dict_of_buckets(batches: list, compact: bool) -> None:
+    truth = _truth(batches)
+    index = _index(batches, compact)
+    keys = np.arange(-6, 42, dtype=np.int64)
+    sizes = index.sizes(keys)
+    q, d = index.members(keys)
+    assert q.tolist() == sorted(q.tolist())
+    for i, k in enumerate(keys.tolist()):
+        got = d[q == i].tolist()
+        # (The engine adds each article once, so no entry is in two segments.)
+        assert set(got) == truth.get(k, set())
+        assert sizes[i] == len(got)
+
+
+def test_merge_keeps_every_entry_sorted() -> None:
+    rng = np.random.default_rng(3)
+    a = make_segment(rng.integers(0, 50, 300), rng.integers(0, 1000, 300))
+    b = make_segment(rng.integers(0, 50, 200), rng.integers(0, 1000, 200))
+    m = merge(a, b)
+    assert np.all(np.diff(m.keys) >= 0)
+    got = sorted(zip(m.keys.tolist(), m.docnos.tolist(), strict=True))
+    want = sorted(
+        list(zip(a.keys.tolist(), a.docnos.tolist(), strict=True))
+        + list(zip(b.keys.tolist(), b.docnos.tolist(), strict=True))
+    )
+    assert got == want
+
+
+def test_compaction_keeps_few_segments() -> None:
+    index = LshIndex()
+    for i in range(200):
+        index.add(np.arange(i * 10, i * 10 + 10), np.full(10, i))
+        index.compact()
+    assert len(index.segments) <= 9  # O(log N): 2,000 entries in batches of 10
+    assert index.sizes(np.array([0, 1995, 5000])).tolist() == [1, 1, 0]
+
+
+def test_index_persists_and_a_rebuilt_segment_is_not_taken_from_the_cache(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    store = DedupStore(conn)
+    store.ensure_schema()
+    index = store.load_lsh()
+    index.add(np.array([5, 6, 7]), np.array([1, 1, 2]))
+    store.save_lsh(index)
+    other = DedupStore(sqlite3.connect(db, isolation_level=None))
+    assert other.load_lsh().sizes(np.array([5, 7, 8])).tolist() == [1, 1, 0]
+    # Another process drops and rebuilds the index: same segment number, other content.
+    conn2 = sqlite3.connect(db, isolation_level=None)
+    conn2.execute("DELETE FROM dedup_lsh")
+    conn2.execute("DELETE FROM sqlite_sequence WHERE name = 'dedup_lsh'")
+    conn2.execute(
+        "INSERT INTO dedup_lsh (segment, tag, entries, buckets, docnos) VALUES (1, 99, 1, ?, ?)",
+        [np.array([8], "<i8").tobytes(), np.array([3], "<i4").tobytes()],
+    )
+    assert store.load_lsh().sizes(np.array([5, 7, 8])).tolist() == [0, 0, 1]
+
+
+def test_row_layout_of_older_databases_is_migrated(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    conn.execute(
+        "CREATE TABLE dedup_lsh (bucket INTEGER NOT NULL, docno INTEGER NOT NULL, "
+        "PRIMARY KEY (bucket, docno)) WITHOUT ROWID"
+    )
+    conn.executemany("INSERT INTO dedup_lsh VALUES (?, ?)", [(9, 1), (9, 2), (-4, 2)])
+    store = DedupStore(conn)
+    store.ensure_schema()
+    assert "bucket" not in [r[1] for r in conn.execute("PRAGMA table_info(dedup_lsh)")]
+    index = store.load_lsh()
+    assert index.sizes(np.array([-4, 9, 10])).tolist() == [1, 2, 0]
