@@ -171,31 +171,33 @@ def _candidates(
     return np.stack([packed >> 32, packed & 0xFFFFFFFF], axis=1), crossing
 
 
-def index_batch(
+@dataclass
+class Window:
+    """The articles indexed in one transaction, waiting to be paired."""
+
+    docs: dict[str, Doc] = field(default_factory=dict)
+    docnos: dict[str, int] = field(default_factory=dict)
+    keys: list[np.ndarray] = field(default_factory=list)  # band keys, one array per batch
+    key_docnos: list[np.ndarray] = field(default_factory=list)
+
+
+def sketch_batch(
     store: DedupStore,
-    index: LshIndex,
-    graph: LazyGraph,
-    changed: set[str],
     rows: list[tuple[str, str, str | None, str | None]],
     params: Params,
-    summary: Summary,
+    window: Window,
 ) -> None:
-    """Index one batch of new articles: signatures, LSH entries and verified pairs.
-
-    The articles whose pairs changed are added to `changed`; `_recompute` brings the
-    derived tables up to date for them (once per transaction, not per batch).
-    """
+    """Signatures of one batch of new articles, stored; their band keys kept in `window`."""
     order = [aid for aid, _, _, _ in rows]
     batch = sketch_texts([text for _, text, _, _ in rows], params)
     # Signatures and band keys of the whole batch in one vectorized pass.
     all_sigs = passage_signatures(batch.shingles, batch.passage_offsets, params)
     all_keys = band_keys(all_sigs, params)
-    docs: dict[str, Doc] = {}
     sig_rows = []
     for (aid, _, published, agencies), doc, (p0, p1, _, _) in zip(
         rows, batch.docs(order), batch.doc_slices(), strict=True
     ):
-        docs[aid] = doc
+        window.docs[aid] = doc
         sig_rows.append(
             {
                 "article_id": aid,
@@ -210,24 +212,48 @@ def index_batch(
             }
         )
     docno = store.insert_signatures(sig_rows)
-    changed.update(order)
+    window.docnos.update(docno)
     doc_nos = np.array([docno[a] for a in order], dtype=np.int64)
-    entry_docnos = np.repeat(np.repeat(doc_nos, batch.doc_passages), params.bands)
-    index.add(all_keys.ravel(), entry_docnos)
-    new_seg = index.segments[-1] if len(all_keys) else None
-    if new_seg is not None:
+    window.keys.append(all_keys.ravel())
+    window.key_docnos.append(np.repeat(np.repeat(doc_nos, batch.doc_passages), params.bands))
+
+
+def pair_window(
+    store: DedupStore,
+    index: LshIndex,
+    window: Window,
+    graph: LazyGraph,
+    changed: set[str],
+    params: Params,
+    summary: Summary,
+) -> None:
+    """Add the window's articles to the LSH index and verify their candidate pairs.
+
+    The whole window enters the index before any candidate is drawn, so a bucket that
+    turns hot within the window never pairs its holders (pairing them and taking the
+    pairs back later gives the same result, at many times the cost). The articles
+    whose pairs changed are added to `changed` for `_recompute`.
+    """
+    docs = dict(window.docs)
+    docno = window.docnos
+    changed.update(docs)
+    before = len(index.segments)
+    index.add(np.concatenate(window.keys), np.concatenate(window.key_docnos))
+    if len(index.segments) > before:
+        new_seg = index.segments[-1]
         cand, crossing = _candidates(index, new_seg.keys, new_seg.docnos, params)
     else:
         cand, crossing = np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
     index.compact()
+    doc_nos = np.array(list(docno.values()), dtype=np.int64)
 
     # Buckets that just turned hot take back the pairs they alone supported, so the
     # pair set never depends on arrival order.
     new_nos = set(doc_nos.tolist())
     _, crossing_nos = index.members(crossing)
     repair_nos = set(crossing_nos.tolist()) - new_nos
-    names = store.docnos_to_ids(set(cand.ravel().tolist()) | repair_nos)
-    names.update({docno[a]: a for a in order})
+    names = store.docnos_to_ids(set(cand.ravel().tolist()) - new_nos | repair_nos)
+    names.update({n: a for a, n in docno.items()})
     repair_ids = [names[n] for n in sorted(repair_nos)]
     if repair_ids:
         graph.load_pairs(repair_ids)
@@ -460,17 +486,20 @@ def update(
         conn.execute("BEGIN IMMEDIATE")
         done = 0
         try:
-            index = store.load_lsh()
-            graph = LazyGraph(store)
-            changed: set[str] = set()
+            window = Window()
             while done < commit_every:
                 rows = store.pending_articles(min(batch_size, commit_every - done))
                 if not rows:
                     break
-                index_batch(store, index, graph, changed, rows, params, summary)
+                sketch_batch(store, rows, params, window)
                 done += len(rows)
                 summary.batches += 1
             if done:
+                index = store.load_lsh()
+                graph = LazyGraph(store)
+                changed: set[str] = set()
+                pair_window(store, index, window, graph, changed, params, summary)
+                del window
                 _recompute(store, graph, changed, params, summary)
                 store.save_lsh(index)
             conn.execute("COMMIT")

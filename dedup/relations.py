@@ -192,14 +192,35 @@ def container_flag(g: Graph, d: str, params: Params) -> bool:
     if not quoted:
         return False
     groups = UnionFind(quoted)
-    for i, x in enumerate(quoted):
-        for y in quoted[i + 1 :]:
-            (a0, a1), (b0, b1) = spans[x], spans[y]
-            if (a0 <= b1 and b0 <= a1) or is_copy0(g, x, y, params):
-                groups.union(x, y)
+    # Overlapping spans: a sweep over spans sorted by start joins each span to the
+    # running group while it starts before the group's end (the components of the
+    # interval-overlap graph, without comparing every two spans).
+    by_start = sorted(quoted, key=lambda x: spans[x])
+    end = spans[by_start[0]][1]
+    for prev, x in zip(by_start, by_start[1:]):
+        s0, s1 = spans[x]
+        if s0 <= end:
+            groups.union(prev, x)
+            end = max(end, s1)
+        else:
+            end = s1
+    _join_copies(g, groups, quoted, params)
     if groups.count() >= 2:
         return True
     return not has_copy and held
+
+
+def _join_copies(g: Graph, groups: UnionFind, members: list[str], params: Params) -> None:
+    """Union members that are copies of each other (rule 1, exact duplicates included)."""
+    inside = groups.parent
+    first_of_hash: dict[str, str] = {}
+    for x in members:
+        nx = g.nodes[x]
+        if nx.has_text:
+            groups.union(x, first_of_hash.setdefault(nx.text_hash, x))
+        for y in g.copies(x, params):
+            if y in inside:
+                groups.union(x, y)
 
 
 def background_passages(
@@ -234,14 +255,26 @@ def background_passages(
 
 
 def count_groups(g: Graph, members: list[str], params: Params) -> int:
-    """How many groups of copies (rule 1, exact duplicates included) `members` form."""
+    """How many groups of copies (rule 1, exact duplicates included) `members` form.
+
+    The first member's copies are joined first; then only the members outside its
+    group need their copies looked at: copying is symmetric, so any link from a
+    member of that group to an outsider is seen from the outsider's side.
+    """
     inside = set(members)
     groups = UnionFind(members)
+    d = members[0]
     first_of_hash: dict[str, str] = {}
     for x in members:
         nx = g.nodes[x]
         if nx.has_text:
             groups.union(x, first_of_hash.setdefault(nx.text_hash, x))
+    for y in g.copies(d, params):
+        if y in inside:
+            groups.union(d, y)
+    for x in members[1:]:
+        if groups.find(x) == groups.find(d):
+            continue
         for y in g.copies(x, params):
             if y in inside:
                 groups.union(x, y)
