@@ -123,7 +123,8 @@ class LazyGraph:
 
 
 def _hits(s: str) -> dict[int, int]:
-    return {int(k): int(v) for k, v in json.loads(s).items()}
+    d = json.loads(s)
+    return dict(zip(map(int, d), d.values(), strict=True))
 
 
 def _hits_json(h: dict[int, int]) -> str:
@@ -459,7 +460,7 @@ def update(
     conn: sqlite3.Connection,
     *,
     batch_size: int = 2000,
-    commit_every: int = 20000,
+    commit_every: int = 100_000,
     **kwargs: Any,
 ) -> dict[str, Any]:
     """Index and cluster every article not indexed yet; see `dedup.update`.
@@ -516,7 +517,7 @@ def update(
 
 
 def rebuild(
-    conn: sqlite3.Connection, *, batch_size: int = 2000, commit_every: int = 20000, **kwargs: Any
+    conn: sqlite3.Connection, *, batch_size: int = 2000, commit_every: int = 100_000, **kwargs: Any
 ) -> dict[str, Any]:
     """Drop the dedup tables and index every article again."""
     Params.from_kwargs(kwargs)  # fail on bad parameters before dropping anything

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from dedup.params import Params
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     """What the clustering needs to know about one article."""
 
@@ -47,6 +47,8 @@ class Node:
     background0: frozenset[int] = frozenset()
     container: bool = False
     background: frozenset[int] = frozenset()
+    total: int = field(init=False, default=0)
+    has_text: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.sizes = tuple(int(x) for x in self.sizes)
@@ -54,7 +56,7 @@ class Node:
         self.has_text = self.total > 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Pair:
     """Shared shingles of two articles, per passage of each side (a < b)."""
 
@@ -64,9 +66,15 @@ class Pair:
     b_hits: dict[int, int]
     # Caches: a pair's hits never change, so neither does C(side|other) for a given set
     # of left-out passages, nor the passages of a side that the other matches.
-    _contained: dict[tuple[str, frozenset[int]], float] = field(default_factory=dict)
-    _matched: dict[str, frozenset[int]] = field(default_factory=dict)
+    _contained: dict[tuple[str, frozenset[int]], float] | None = None
+    _matched: dict[str, frozenset[int]] | None = None
     _copy0: bool | None = None
+    _a_found: int = field(init=False, default=0)  # shingles of a found in b
+    _b_found: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self._a_found = sum(self.a_hits.values())
+        self._b_found = sum(self.b_hits.values())
 
     def copy0(self, g: Graph, params: Params) -> bool:
         """Rule 1 on raw containments (computed once; a pair's hits never change)."""
@@ -80,6 +88,11 @@ class Pair:
 
     def contained(self, node: Node, skip: frozenset[int] = frozenset()) -> float:
         """C(node|other) with the passages in `skip` left out (computed once per skip set)."""
+        if not skip:
+            found = self._a_found if node.id == self.a else self._b_found
+            return found / node.total if node.total else 0.0
+        if self._contained is None:
+            self._contained = {}
         key = (node.id, skip)
         c = self._contained.get(key)
         if c is None:
@@ -88,6 +101,8 @@ class Pair:
 
     def matched(self, node: Node, params: Params) -> frozenset[int]:
         """Passages of `node` matched in the other article (`matched_passages`), once."""
+        if self._matched is None:
+            self._matched = {}
         m = self._matched.get(node.id)
         if m is None:
             m = self._matched[node.id] = frozenset(matched_passages(node, self.hits(node.id), params))
