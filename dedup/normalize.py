@@ -81,13 +81,12 @@ _TRANSLATE = str.maketrans(
 
 
 # Everything that is not part of a word becomes a space, so `str.split` finds the words
-# (many times faster than a regex): ASCII punctuation, Latin-1 symbols and the General
-# Punctuation block. Letters, digits and `_` of any script stay, as with `\\w+`.
+# (many times faster than a regex): control characters, ASCII punctuation, Latin-1
+# symbols and the General Punctuation block. Letters, digits and `_` of any script stay, as with `\\w+`.
 _NONWORD = {
     c: " "
-    for c in [*range(0x21, 0x30), *range(0x3A, 0x41), *range(0x5B, 0x5F), 0x60,
-              *range(0x7B, 0x7F), *range(0xA0, 0xC0), 0xD7, 0xF7, *range(0x2000, 0x2070),
-              0x20AC]
+    for c in [*range(0x00, 0x20), *range(0x21, 0x30), *range(0x3A, 0x41), *range(0x5B, 0x5F),
+              0x60, *range(0x7B, 0xC0), 0xD7, 0xF7, *range(0x2000, 0x2070), 0x20AC]
     if not chr(c).isalnum()
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -54,6 +54,10 @@ class Params:
     # articles, 200 left background paragraphs pairing their holders (920k pairs at 68k
     # articles, minutes per 1,000 added); 100 keeps 60k pairs and adds 1,000 in 2 s.
     max_bucket: int = 100
+    # How words are hashed into shingles (`dedup.sketch`): not a setting, a version, so
+    # that a database sketched with another scheme is refused instead of mixed.
+    # 1: xxh3 per word; 2: polynomial hash over the batch's bytes.
+    sketch: int = field(default=2, metadata={"option": False})
 
     def __post_init__(self) -> None:
         if self.bands * self.rows > self.num_perm:

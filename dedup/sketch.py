@@ -26,7 +26,7 @@ import xxhash
 from datasketch import LeanMinHash, MinHash
 from datasketch.minhash import _fmix
 
-from dedup.normalize import passage_texts, words
+from dedup.normalize import _NONWORD, passage_texts
 from dedup.params import Params
 
 _U64 = np.uint64
@@ -107,21 +107,71 @@ def unique(x: np.ndarray) -> np.ndarray:
     return x[keep]
 
 
-# Word -> 64-bit hash, kept across batches: news vocabulary repeats, so most words are
-# hashed once per process. Cleared when it grows past this many words (~0.5 GB).
-_WORD_HASH: dict[str, int] = {}
-_WORD_HASH_MAX = 4_000_000
+# Word hashes: a polynomial hash of the word's UTF-8 bytes, h = sum b[j] * P^(n-1-j)
+# mod 2^64, then mixed (MurmurHash3's fmix64). Written as prefix sums, it is computed
+# for every word of a batch at once: with S[k] = sum_{j<=k} b[j] * P^-j, the word at
+# [s, e) hashes to (S[e-1] - S[s-1]) * P^(e-1). numpy's uint64 arithmetic wraps mod
+# 2^64, and P is odd, so P^-1 exists.
+_P = _U64(0x9E3779B97F4A7C15)
+_PINV = _U64(pow(int(_P), -1, 2**64))
+_LEN = _U64(0xC2B2AE3D27D4EB4F)
+_POWERS: dict[int, np.ndarray] = {}
 
 
-def _hash_words(ws: list[str]) -> np.ndarray:
-    """uint64 xxh3 of every word (the same in every process and on every platform)."""
-    new = set(ws).difference(_WORD_HASH)
-    if len(_WORD_HASH) + len(new) > _WORD_HASH_MAX:
-        _WORD_HASH.clear()
-        new = set(ws)
-    for w in new:
-        _WORD_HASH[w] = xxhash.xxh3_64_intdigest(w.encode("utf-8"))
-    return np.fromiter(map(_WORD_HASH.__getitem__, ws), dtype=_U64, count=len(ws))
+def _powers(base: np.uint64, n: int) -> np.ndarray:
+    """base^0 .. base^(n-1) mod 2^64, grown on demand and kept."""
+    have = _POWERS.get(int(base))
+    if have is None or len(have) < n:
+        size = max(n, 2 * len(have) if have is not None else 1 << 16)
+        seq = np.full(size, base, dtype=_U64)
+        seq[0] = 1
+        with np.errstate(over="ignore"):
+            have = _POWERS[int(base)] = np.cumprod(seq, dtype=_U64)
+    return have[:n]
+
+
+def word_hash(word: str) -> int:
+    """The hash of one word, as `word_hashes` computes it (a reference for tests)."""
+    h = 0
+    for byte in word.encode("utf-8"):
+        h = (h * int(_P) + byte) % 2**64
+    mixed = _fmix(np.array([h ^ ((len(word.encode("utf-8")) * int(_LEN)) % 2**64)], _U64), 64)
+    return int(mixed[0])
+
+
+# Every character `str.isspace` knows (a test checks the list is complete).
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+    "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# Everything that is not part of a word becomes a space (`dedup.normalize.words`), and
+# so does whitespace and NUL, which separates the passages of a batch.
+_SEPARATE = str.maketrans({**_NONWORD, **{ord(c): " " for c in WHITESPACE + "\x00"}})
+
+
+def word_hashes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(uint64 hash of every word, index of its passage).
+
+    The words are those of `dedup.normalize.words`; all of them are found and hashed
+    with array operations over the UTF-8 bytes of the whole batch.
+    """
+    text = "\x00".join([p.translate(_SEPARATE) for p in passages])
+    b = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    n = len(b)
+    if not n:
+        return np.zeros(0, _U64), np.zeros(0, np.int64)
+    newline = b == 0
+    inword = ~(newline | (b == 0x20))
+    edge = np.diff(inword.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edge == 1)
+    ends = np.flatnonzero(edge == -1)  # exclusive
+    passage = np.cumsum(newline)[starts]
+    with np.errstate(over="ignore"):
+        prefix = np.cumsum(b.astype(_U64) * _powers(_PINV, n), dtype=_U64)
+        before = np.where(starts > 0, prefix[np.maximum(starts - 1, 0)], _U64(0))
+        h = (prefix[ends - 1] - before) * _powers(_P, n)[ends - 1]
+        h ^= (ends - starts).astype(_U64) * _LEN
+    return _fmix(h, 64), passage.astype(np.int64)
 
 
 def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:
@@ -130,18 +180,14 @@ def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:
     Passages with fewer than `min_words` words are dropped (headlines, captions);
     `min_words >= k`, so every kept passage has at least one shingle.
     """
-    every: list[str] = []
-    plens: list[int] = []
-    doc_passages = np.zeros(len(docs), dtype=np.int64)
-    for d, passages in enumerate(docs):
-        for p in passages:
-            ws = words(p)
-            if len(ws) >= min_words:
-                every.extend(ws)
-                plens.append(len(ws))
-                doc_passages[d] += 1
-    wh = _hash_words(every)
-    lens = np.array(plens, dtype=np.int64)
+    flat = [p for passages in docs for p in passages]
+    doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), [len(d) for d in docs])
+    every, wp = word_hashes(flat)
+    counts = np.bincount(wp, minlength=len(flat))
+    kept = counts >= min_words
+    wh = every[kept[wp]]
+    lens = counts[kept].astype(np.int64)
+    doc_passages = np.bincount(doc_of[kept], minlength=len(docs)).astype(np.int64)
     n_pass, n = len(lens), len(wh)
     wpass = np.repeat(np.arange(n_pass, dtype=np.int64), lens)
     kk = max(1, k)

@@ -109,3 +109,22 @@ def test_words_are_the_word_runs(line: str) -> None:
     from dedup.normalize import words
 
     assert words(line) == re.findall(r"\w+", line)
+
+
+@given(st.lists(st.text(_NEWS_CHARS | st.characters(), max_size=60), max_size=6))
+def test_batch_word_hashes_are_the_words_hashed_one_by_one(passages: list[str]) -> None:
+    """`word_hashes` (array operations over the batch's bytes) finds the words of `words`
+    in every passage, whatever the characters, and hashes each as `word_hash` does."""
+    from dedup.normalize import words
+    from dedup.sketch import word_hash, word_hashes
+
+    passages = [" ".join(p.splitlines()) for p in passages]  # passages are single lines
+    hashes, where = word_hashes(passages)
+    want = [(word_hash(w), i) for i, p in enumerate(passages) for w in words(p)]
+    assert list(zip(hashes.tolist(), where.tolist(), strict=True)) == want
+
+
+def test_whitespace_list_is_complete() -> None:
+    from dedup.sketch import WHITESPACE
+
+    assert set(WHITESPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}

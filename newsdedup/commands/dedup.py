@@ -31,6 +31,8 @@ def _connect(db: str) -> sqlite3.Connection:
 def _param_options(f):  # type: ignore[no-untyped-def]
     """One --option per dedup parameter, defaulting to None (= the recorded or default value)."""
     for fld in reversed(fields(Params)):
+        if not fld.metadata.get("option", True):
+            continue
         default = getattr(_DEFAULTS, fld.name)
         f = click.option(
             "--" + fld.name.replace("_", "-"),
