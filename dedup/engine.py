@@ -177,6 +177,7 @@ class Window:
     """The articles indexed in one transaction, waiting to be paired."""
 
     docs: dict[str, Doc] = field(default_factory=dict)
+    nodes: dict[str, rel.Node] = field(default_factory=dict)  # as stored, flags not set yet
     docnos: dict[str, int] = field(default_factory=dict)
     keys: list[np.ndarray] = field(default_factory=list)  # band keys, one array per batch
     key_docnos: list[np.ndarray] = field(default_factory=list)
@@ -199,6 +200,8 @@ def sketch_batch(
         rows, batch.docs(order), batch.doc_slices(), strict=True
     ):
         window.docs[aid] = doc
+        credits = _credits(agencies)
+        window.nodes[aid] = rel.Node(aid, doc.text_hash, tuple(doc.passage_sizes()), published, credits)
         sig_rows.append(
             {
                 "article_id": aid,
@@ -209,7 +212,7 @@ def sketch_batch(
                 "shingle_hashes": blob_u32(doc.shingles),
                 "signatures": blob_u32(all_sigs[p0:p1].ravel()),
                 "published": published,
-                "credits_agency": int(_credits(agencies)),
+                "credits_agency": int(credits),
             }
         )
     docno = store.insert_signatures(sig_rows)
@@ -238,6 +241,7 @@ def pair_window(
     docs = dict(window.docs)
     docno = window.docnos
     changed.update(docs)
+    graph.g.nodes.update(window.nodes)
     before = len(index.segments)
     index.add(np.concatenate(window.keys), np.concatenate(window.key_docnos))
     if len(index.segments) > before:
@@ -312,7 +316,7 @@ def _recompute(
     store: DedupStore, graph: LazyGraph, changed: set[str], params: Params, summary: Summary
 ) -> None:
     g = graph.g
-    touched: set[str] = set()
+    touched: set[str] = set()  # articles whose flags changed
 
     def refresh(ids: set[str], attr: str, fn: Any) -> set[str]:
         diff = set()
@@ -321,7 +325,7 @@ def _recompute(
             if getattr(g.nodes[i], attr) != value:
                 setattr(g.nodes[i], attr, value)
                 diff.add(i)
-            touched.add(i)
+        touched.update(diff)
         return diff
 
     graph.load_nodes(changed)

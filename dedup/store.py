@@ -214,16 +214,21 @@ class DedupStore:
 
     # -- signatures and LSH -----------------------------------------------------------
 
-    def insert_signatures(self, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
-        """Insert signature rows; returns article_id -> docno."""
+    def insert_signatures(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Insert signature rows, numbered after the last docno; returns article_id -> docno.
+
+        Callers hold the write lock (BEGIN IMMEDIATE), so nobody else numbers rows meanwhile.
+        """
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        ids: dict[str, int] = {}
-        for r in rows:
-            cur = self.conn.execute(
-                "INSERT INTO dedup_signatures (article_id, text_hash, passages, shingles, "
-                "passage_sizes, shingle_hashes, signatures, published, credits_agency, indexed) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [
+        last = self.conn.execute("SELECT COALESCE(MAX(docno), 0) FROM dedup_signatures").fetchone()[0]
+        ids = {r["article_id"]: last + 1 + i for i, r in enumerate(rows)}
+        self.conn.executemany(
+            "INSERT INTO dedup_signatures (docno, article_id, text_hash, passages, shingles, "
+            "passage_sizes, shingle_hashes, signatures, published, credits_agency, indexed) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    ids[r["article_id"]],
                     r["article_id"],
                     r["text_hash"],
                     r["passages"],
@@ -234,9 +239,10 @@ class DedupStore:
                     r["published"],
                     r["credits_agency"],
                     now,
-                ],
-            )
-            ids[r["article_id"]] = int(cur.lastrowid or 0)
+                )
+                for r in rows
+            ],
+        )
         return ids
 
     def load_lsh(self) -> LshIndex:
