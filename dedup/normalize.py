@@ -44,7 +44,7 @@ CREDIT_LINE = re.compile(
     r"(?:foto|fotos|titelfoto|bild|bilder|copyright|quelle|quellen|grafik|video|"
     r"mitarbeit|autor|autorin|von)\s*:|alle rechte vorbehalten",
 )
-COPYRIGHT = ("©", "(c) ")
+COPYRIGHT = ("©", "(c) ")  # two: `_furniture` tests each
 # Teasers cut short: "... und […] (02)", "... weiter …". Searched in a line's last
 # characters only: a `$`-anchored search would otherwise try every position.
 TRUNCATED = re.compile(r"(?:\[…\]|\[\.\.\.\]|…|\.\.\.)\s*(?:\(\d+\))?\s*$")
@@ -128,7 +128,8 @@ def _furniture(line: str) -> bool:
     """A credit line or a truncated teaser (`line` is cleaned: lower case, stripped)."""
     return bool(
         CREDIT_LINE.match(line)
-        or any(c in line for c in COPYRIGHT)
+        or COPYRIGHT[0] in line
+        or COPYRIGHT[1] in line
         or TRUNCATED.search(line, max(0, len(line) - _TRUNCATED_TAIL))
     )
 

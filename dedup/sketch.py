@@ -122,7 +122,7 @@ def _powers(base: np.uint64, n: int) -> np.ndarray:
     """base^0 .. base^(n-1) mod 2^64, grown on demand and kept."""
     have = _POWERS.get(int(base))
     if have is None or len(have) < n:
-        size = max(n, 2 * len(have) if have is not None else 1 << 16)
+        size = max(n, 2 * len(have) if have is not None else 1 << 20)
         seq = np.full(size, base, dtype=_U64)
         seq[0] = 1
         with np.errstate(over="ignore"):
@@ -153,19 +153,38 @@ def word_hashes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(uint64 hash of every word, index of its passage).
 
     The words are those of `dedup.normalize.words`; all of them are found and hashed
-    with array operations over the UTF-8 bytes of the whole batch.
+    with array operations over the UTF-8 bytes of the passages, about a megabyte at a
+    time (which bounds the tables of powers).
     """
+    hashes, where = [], []
+    first = size = 0
+    for i, p in enumerate(passages):
+        size += len(p) + 1
+        if size >= _CHUNK_CHARS or i == len(passages) - 1:
+            h, w = _word_hashes(passages[first : i + 1])
+            hashes.append(h)
+            where.append(w + first)
+            first, size = i + 1, 0
+    if not hashes:
+        return np.zeros(0, _U64), np.zeros(0, np.int64)
+    return np.concatenate(hashes), np.concatenate(where)
+
+
+_CHUNK_CHARS = 1 << 20
+
+
+def _word_hashes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
     text = "\x00".join([p.translate(_SEPARATE) for p in passages])
     b = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     n = len(b)
     if not n:
         return np.zeros(0, _U64), np.zeros(0, np.int64)
-    newline = b == 0
-    inword = ~(newline | (b == 0x20))
+    boundary = b == 0  # between passages
+    inword = ~(boundary | (b == 0x20))
     edge = np.diff(inword.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts = np.flatnonzero(edge == 1)
     ends = np.flatnonzero(edge == -1)  # exclusive
-    passage = np.cumsum(newline)[starts]
+    passage = np.cumsum(boundary)[starts]
     with np.errstate(over="ignore"):
         prefix = np.cumsum(b.astype(_U64) * _powers(_PINV, n), dtype=_U64)
         before = np.where(starts > 0, prefix[np.maximum(starts - 1, 0)], _U64(0))
