@@ -487,15 +487,17 @@ def update(
         conn.execute("ROLLBACK")
         store.forget_lsh()
         raise
+    after = ""  # the last id indexed: pending articles are taken in id order
     while True:
         conn.execute("BEGIN IMMEDIATE")
         done = 0
         try:
             window = Window()
             while done < commit_every:
-                rows = store.pending_articles(min(batch_size, commit_every - done))
+                rows = store.pending_articles(min(batch_size, commit_every - done), after)
                 if not rows:
                     break
+                after = rows[-1][0]
                 sketch_batch(store, rows, params, window)
                 done += len(rows)
                 summary.batches += 1

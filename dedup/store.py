@@ -195,13 +195,17 @@ class DedupStore:
 
     # -- articles -------------------------------------------------------------------
 
-    def pending_articles(self, limit: int) -> list[tuple[str, str, str | None, str | None]]:
-        """Articles not indexed yet, in id order: (id, text, published, agencies)."""
+    def pending_articles(
+        self, limit: int, after: str = ""
+    ) -> list[tuple[str, str, str | None, str | None]]:
+        """Articles not indexed yet, in id order, with ids above `after` (the last id of
+        the previous batch: everything pending below it was in that batch):
+        (id, text, published, agencies)."""
         return self.conn.execute(
             "SELECT a.id, COALESCE(a.text, ''), a.published, a.agencies FROM articles a "
             "LEFT JOIN dedup_signatures s ON s.article_id = a.id "
-            "WHERE s.article_id IS NULL ORDER BY a.id LIMIT ?",
-            [limit],
+            "WHERE a.id > ? AND s.article_id IS NULL ORDER BY a.id LIMIT ?",
+            [after, limit],
         ).fetchall()
 
     def count_pending(self) -> int:
