@@ -83,6 +83,10 @@ class Pair:
             self._copy0 = copy_rule(self.contained(na), self.contained(nb), params)
         return self._copy0
 
+    def found(self, side: str) -> int:
+        """How many of `side`'s shingles the other article has."""
+        return self._a_found if side == self.a else self._b_found
+
     def hits(self, side: str) -> dict[int, int]:
         return self.a_hits if side == self.a else self.b_hits
 

@@ -194,3 +194,32 @@ def test_hot_buckets_give_the_same_pairs_whatever_the_batching(tmp_path: Path) -
 
     assert pairs(one) == pairs(many)
     assert clusters_by_url(one) == clusters_by_url(many)
+
+
+def test_group_verification_equals_pairwise() -> None:
+    """`verify_group` gives, for each partner, what `verify` gives for the pair."""
+    from dedup.sketch import unique
+    from dedup.verify import verify, verify_group
+
+    params = Params()
+    base = story(7, paragraphs=6)
+    texts = [
+        base,
+        base.rsplit("\n\n", 2)[0],  # cut from the bottom
+        story(8) + "\n\n" + base.split("\n\n")[0],  # another story quoting its lead
+        story(9),  # unrelated
+        "\n\n".join(reversed(base.split("\n\n"))),  # the same paragraphs reordered
+        "",
+    ]
+    ids = [f"id{i}" for i in range(len(texts))]
+    docs = sketch_texts(texts, params).docs(ids)
+    sets = {d.id: unique(d.shingles) for d in docs}
+    for i, a in enumerate(docs):
+        partners = docs[i + 1 :]
+        got = verify_group(a, partners, params, sets)
+        for b, p in zip(partners, got, strict=True):
+            want = verify(a, b, params, sets)
+            assert (p is None) == (want is None), (a.id, b.id)
+            if p is not None and want is not None:
+                assert (p.a_hits, p.b_hits) == (want.a_hits, want.b_hits)
+    assert verify_group(docs[0], docs[1:], params, sets)[0] is not None
