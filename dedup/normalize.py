@@ -115,7 +115,8 @@ def passage_texts(text: str, *, max_words: int = 120) -> list[str]:
         if not line or line in seen or _furniture(line):
             continue
         seen.add(line)
-        if line.count(" ") >= max_words:
+        # (max_words spaces need at least 2 * max_words characters: skip the count)
+        if len(line) > 2 * max_words and line.count(" ") >= max_words:
             ws = words(line)
             if len(ws) > max_words:
                 out.extend(" ".join(c) for c in _chunks(line, ws, max_words))

@@ -189,6 +189,8 @@ def container_flag(g: Graph, d: str, params: Params) -> bool:
     copy but holds some article (a ticker quoting one known story).
     """
     node = g.nodes[d]
+    if not g.neighbors(d):
+        return False
     quoted: list[str] = []
     spans: dict[str, tuple[int, int]] = {}
     has_copy = held = False
@@ -252,10 +254,13 @@ def background_passages(
     quoting a story's lead must not turn that lead into background.
     """
     node = g.nodes[d]
-    if skip_containers and not any(g.nodes[x].container for x in g.neighbors(d)):
+    neighbors = g.neighbors(d)
+    if len(neighbors) + 1 < params.background_groups:
+        return frozenset()  # too few holders for any passage
+    if skip_containers and not any(g.nodes[x].container for x in neighbors):
         return node.background0  # the same holders as for background0
     holders: dict[int, list[str]] = {}
-    for x, p in g.neighbors(d).items():
+    for x, p in neighbors.items():
         if skip_containers and g.nodes[x].container:
             continue
         for i in p.matched(node, params):

@@ -91,8 +91,11 @@ class Batch:
     def docs(self, ids: list[str]) -> list[Doc]:
         """The batch cut back into one `Doc` per article (views, no copies)."""
         out = []
+        sizes = np.diff(np.append(self.passage_offsets, len(self.shingles))).tolist()
         for aid, th, (p0, p1, s0, s1) in zip(ids, self.text_hashes, self.doc_slices(), strict=True):
-            out.append(Doc(aid, th, self.shingles[s0:s1], self.passage_offsets[p0:p1] - s0))
+            doc = Doc(aid, th, self.shingles[s0:s1], self.passage_offsets[p0:p1] - s0)
+            doc._sizes = sizes[p0:p1]
+            out.append(doc)
         return out
 
 
