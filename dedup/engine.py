@@ -158,18 +158,29 @@ def _candidates(
     new_count = np.searchsorted(keys, uk, "right") - np.searchsorted(keys, uk, "left")
     sizes = index.sizes(uk)
     crossing = uk[(sizes > params.max_bucket) & (sizes - new_count <= params.max_bucket)]
-    ok = uk[sizes <= params.max_bucket]
-    q, mem = index.members(ok)
-    j = np.searchsorted(ok, keys)
-    j[j == len(ok)] = 0
-    live = (ok[j] == keys) if len(ok) else np.zeros(len(keys), bool)
-    j, src = j[live], docnos[live].astype(np.int64)
-    lo, hi = np.searchsorted(q, j, "left"), np.searchsorted(q, j, "right")
-    owner, at = _expand(lo, hi - lo)
-    a, b = src[owner], mem[at].astype(np.int64)
-    a, b = np.minimum(a, b)[a != b], np.maximum(a, b)[a != b]
-    packed = unique((a << 32) | b)
+    ok_all = uk[sizes <= params.max_bucket]
+    found = []
+    # A few hundred thousand buckets at a time: the (entry, member) expansion of a whole
+    # window would hold every candidate several times over at once.
+    for c0 in range(0, len(ok_all), _CANDIDATE_CHUNK):
+        ok = ok_all[c0 : c0 + _CANDIDATE_CHUNK]
+        e0, e1 = np.searchsorted(keys, ok[0], "left"), np.searchsorted(keys, ok[-1], "right")
+        ks, src = keys[e0:e1], docnos[e0:e1].astype(np.int64)
+        q, mem = index.members(ok)
+        j = np.searchsorted(ok, ks)
+        j[j == len(ok)] = 0
+        live = ok[j] == ks
+        j, src = j[live], src[live]
+        lo, hi = np.searchsorted(q, j, "left"), np.searchsorted(q, j, "right")
+        owner, at = _expand(lo, hi - lo)
+        a, b = src[owner], mem[at].astype(np.int64)
+        a, b = np.minimum(a, b)[a != b], np.maximum(a, b)[a != b]
+        found.append(unique((a << 32) | b))
+    packed = unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
     return np.stack([packed >> 32, packed & 0xFFFFFFFF], axis=1), crossing
+
+
+_CANDIDATE_CHUNK = 200_000
 
 
 @dataclass
