@@ -225,7 +225,10 @@ def container_flag(g: Graph, d: str, params: Params) -> bool:
             end = max(end, s1)
         else:
             end = s1
-    _join_copies(g, groups, quoted, params)
+    if groups.count() >= 2:
+        # Copies of each other are one group wherever they match (with one group of
+        # spans there is nothing left to join).
+        _join_copies(g, groups, quoted, params)
     if groups.count() >= 2:
         return True
     return not has_copy and held
@@ -267,8 +270,12 @@ def background_passages(
             holders.setdefault(i, []).append(x)
     out = set()
     groups: dict[frozenset[str], int] = {}  # passages held by the same articles: count once
+    mine = set(g.copies(d, params))  # in d's group whatever else holds the passage
     for i, xs in holders.items():
         if len(xs) + 1 < params.background_groups:
+            continue
+        # d's copies add no group: with fewer other holders than groups needed, stop here.
+        if sum(1 for x in xs if x not in mine) + 1 < params.background_groups:
             continue
         key = frozenset(xs)
         if key not in groups:
