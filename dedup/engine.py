@@ -27,7 +27,7 @@ from dedup.params import Params
 from dedup.lsh import LshIndex
 from dedup.sketch import Doc, band_keys, passage_signatures, sketch_texts, unique
 from dedup.store import DedupStore, blob_u32, u32_blob
-from dedup.verify import verify_group
+from dedup.verify import verify_pairs
 
 
 @dataclass
@@ -305,24 +305,22 @@ def pair_window(
         docs[aid] = _doc_from_row(aid, sizes, blob, th)
     sets = {aid: unique(d.shingles) for aid, d in docs.items()}
     new_pairs = []
-    groups: dict[str, list[str]] = {}
-    for a, b in todo:
-        da, db = docs[a], docs[b]
-        if len(da.shingles) and da.text_hash == db.text_hash:
-            continue  # exact duplicates are joined by text_hash, not by a pair row
-        groups.setdefault(a, []).append(b)
-    for a, bs in groups.items():
-        da = docs[a]
-        for b, p in zip(bs, verify_group(da, [docs[b] for b in bs], params, sets), strict=True):
-            if p is None:
-                continue
-            sa = p.found(a) / max(1, len(da.shingles))
-            sb = p.found(b) / max(1, len(docs[b].shingles))
-            new_pairs.append(
-                (a, b, round(sa, 4), round(sb, 4), _hits_json(p.a_hits), _hits_json(p.b_hits))
-            )
-            graph.add_pair(p)
-            changed.update((a, b))
+    asked = [
+        (docs[a], docs[b])
+        for a, b in todo
+        # exact duplicates are joined by text_hash, not by a pair row
+        if not (len(docs[a].shingles) and docs[a].text_hash == docs[b].text_hash)
+    ]
+    for (da, db), p in zip(asked, verify_pairs(asked, params, sets), strict=True):
+        if p is None:
+            continue
+        sa = p.found(da.id) / max(1, len(da.shingles))
+        sb = p.found(db.id) / max(1, len(db.shingles))
+        new_pairs.append(
+            (da.id, db.id, round(sa, 4), round(sb, 4), _hits_json(p.a_hits), _hits_json(p.b_hits))
+        )
+        graph.add_pair(p)
+        changed.update((da.id, db.id))
     store.upsert_pairs(new_pairs)
     summary.pairs_added += len(new_pairs)
     # Every pair of a new article was made just now: the graph has all of them.

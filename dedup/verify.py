@@ -45,58 +45,67 @@ def verify(
     return Pair(a.id, b.id, a_hits, b_hits) if matched else None
 
 
-def verify_group(
-    a: Doc, partners: list[Doc], params: Params, sets: dict[str, np.ndarray]
+def verify_pairs(
+    pairs: list[tuple[Doc, Doc]], params: Params, sets: dict[str, np.ndarray]
 ) -> list[Pair | None]:
-    """`verify(a, b)` for every b in `partners` (all with ids above a's), in a few array
-    operations for the whole group instead of a few per pair."""
-    k = len(partners)
-    if not k or not len(a.shingles):
-        return [None] * k
-    # a's shingles in each partner: the partners' sets tagged with their number and laid
-    # end to end stay sorted, so one search answers every (partner, shingle) question.
-    tag = np.arange(k, dtype=np.uint64) << np.uint64(32)
-    tagged = np.concatenate([sets[b.id].astype(np.uint64) | t for b, t in zip(partners, tag)])
-    asked = (tag[:, None] | a.shingles.astype(np.uint64)[None, :]).ravel()
-    if not len(tagged):
-        return [None] * k
+    """`verify(a, b)` for many pairs (a.id < b.id, both with shingles), with array
+    operations over thousands of pairs at a time."""
+    out: list[Pair | None] = []
+    for c0 in range(0, len(pairs), _PAIR_CHUNK):
+        out.extend(_verify_chunk(pairs[c0 : c0 + _PAIR_CHUNK], params, sets))
+    return out
+
+
+_PAIR_CHUNK = 4000
+
+
+def _side_hits(
+    docs: list[Doc], others: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For pair k: how many shingles of each passage of docs[k] are in others[k] (a
+    sorted set). Returns (counts per passage, pair of each passage, passage index)."""
+    m = len(docs)
+    tag = np.arange(m, dtype=np.uint64) << np.uint64(32)
+    set_len = np.array([len(o) for o in others], dtype=np.int64)
+    tagged = np.concatenate(others).astype(np.uint64) | np.repeat(tag, set_len)
+    doc_len = np.array([len(d.shingles) for d in docs], dtype=np.int64)
+    asked = np.concatenate([d.shingles for d in docs]).astype(np.uint64) | np.repeat(tag, doc_len)
     pos = np.searchsorted(tagged, asked)
     pos[pos == len(tagged)] = 0
-    found = (tagged[pos] == asked).reshape(k, len(a.shingles)).view(np.int8)
-    a_counts = np.add.reduceat(found, a.offsets, axis=1)  # (partner, passage of a)
-    # Each partner's shingles in a.
-    sa = sets[a.id]
-    every = np.concatenate([b.shingles for b in partners])
-    starts = np.cumsum([0] + [len(b.shingles) for b in partners[:-1]])
-    offsets = np.concatenate([b.offsets + s for b, s in zip(partners, starts)])
-    if len(sa) and len(every):
-        pos = np.searchsorted(sa, every)
-        pos[pos == len(sa)] = 0
-        hit = (sa[pos] == every).view(np.int8)
-        b_counts = np.add.reduceat(hit, offsets) if len(offsets) else np.zeros(0, np.int64)
-    else:
-        b_counts = np.zeros(len(offsets), np.int64)
-    a_sizes = a.passage_sizes()
-    out: list[Pair | None] = []
-    p0 = 0
-    rows, cols = np.nonzero(a_counts)
-    vals = a_counts[rows, cols]
-    a_hits: list[dict[int, int]] = [{} for _ in range(k)]
-    for r, c, v in zip(rows.tolist(), cols.tolist(), vals.tolist(), strict=True):
-        a_hits[r][c] = v
+    found = (tagged[pos] == asked).view(np.int8) if len(tagged) else np.zeros(len(asked), np.int8)
+    n_pass = np.array([d.n_passages for d in docs], dtype=np.int64)
+    starts = np.cumsum(doc_len) - doc_len
+    offsets = np.concatenate([d.offsets for d in docs]) + np.repeat(starts, n_pass)
+    counts = np.add.reduceat(found, offsets)
+    pair_of = np.repeat(np.arange(m, dtype=np.int64), n_pass)
+    local = np.arange(len(offsets), dtype=np.int64) - np.repeat(np.cumsum(n_pass) - n_pass, n_pass)
+    return counts, pair_of, local
+
+
+def _verify_chunk(
+    pairs: list[tuple[Doc, Doc]], params: Params, sets: dict[str, np.ndarray]
+) -> list[Pair | None]:
+    m = len(pairs)
+    a_docs = [a for a, _ in pairs]
+    b_docs = [b for _, b in pairs]
+    a_counts, a_pair, a_local = _side_hits(a_docs, [sets[b.id] for b in b_docs])
+    b_counts, b_pair, b_local = _side_hits(b_docs, [sets[a.id] for a in a_docs])
+    a_sizes = np.concatenate([d.passage_sizes() for d in a_docs])
+    b_sizes = np.concatenate([d.passage_sizes() for d in b_docs])
     limit = params.passage_match
-    for i, b in enumerate(partners):
-        n = b.n_passages
-        counts = b_counts[p0 : p0 + n].tolist()
-        p0 += n
-        ah = a_hits[i]
-        if not ah:
-            out.append(None)
-            continue
-        bh = {j: c for j, c in enumerate(counts) if c}
-        b_sizes = b.passage_sizes()
-        matched = any(c >= limit * a_sizes[j] for j, c in ah.items()) or any(
-            c >= limit * b_sizes[j] for j, c in bh.items()
-        )
-        out.append(Pair(a.id, b.id, ah, bh) if matched else None)
+    matched = np.zeros(m, dtype=bool)
+    matched[a_pair[a_counts >= limit * a_sizes]] = True
+    matched[b_pair[b_counts >= limit * b_sizes]] = True
+    hits: list[list[dict[int, int]]] = [[{} for _ in range(m)], [{} for _ in range(m)]]
+    for side, (counts, pair_of, local) in enumerate(
+        ((a_counts, a_pair, a_local), (b_counts, b_pair, b_local))
+    ):
+        nz = np.flatnonzero(counts)
+        h = hits[side]
+        for k, j, c in zip(pair_of[nz].tolist(), local[nz].tolist(), counts[nz].tolist(), strict=True):
+            h[k][j] = c
+    out: list[Pair | None] = []
+    for k, (a, b) in enumerate(pairs):
+        ok = matched[k] and hits[0][k]
+        out.append(Pair(a.id, b.id, hits[0][k], hits[1][k]) if ok else None)
     return out
