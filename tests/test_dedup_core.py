@@ -227,3 +227,41 @@ def test_batch_verification_equals_pairwise() -> None:
         if p is not None and want is not None:
             assert (p.a_hits, p.b_hits) == (want.a_hits, want.b_hits)
     assert got[0] is not None and got[2] is None  # the cut copy is found, the unrelated not
+
+
+def test_a_failed_commit_window_loses_nothing_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that dies in its second transaction keeps the first (the LSH segments it
+    had cached in memory for the second are not used), and a rerun ends where one
+    uninterrupted run ends."""
+    from dedup import engine
+
+    shared = story(999, 1)
+    texts = {f"t{i}": story(i, 3) + "\n\n" + shared for i in range(5)}
+    texts.update({f"c{i}": story(i, 3) for i in range(5)})
+    one = make_db(tmp_path / "one.db", texts)
+    dedup.update(one, max_bucket=3)
+    broken = make_db(tmp_path / "broken.db", texts)
+    real = engine.pair_window
+    calls = []
+
+    def dies_the_second_time(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "pair_window", dies_the_second_time)
+    with pytest.raises(KeyboardInterrupt):
+        dedup.update(broken, commit_every=4, batch_size=2, max_bucket=3)
+    assert broken.execute("SELECT COUNT(*) FROM dedup_signatures").fetchone()[0] == 4
+    assert broken.execute("SELECT COUNT(*) FROM cluster_members").fetchone()[0] == 4
+    monkeypatch.setattr(engine, "pair_window", real)
+    dedup.update(broken, commit_every=4, batch_size=2, max_bucket=3)
+
+    def pairs(c: sqlite3.Connection) -> list[tuple]:
+        return c.execute("SELECT * FROM dedup_pairs ORDER BY a, b").fetchall()
+
+    assert pairs(one) == pairs(broken)
+    assert clusters_by_url(one) == clusters_by_url(broken)

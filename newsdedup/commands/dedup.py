@@ -47,9 +47,18 @@ def _param_options(f):  # type: ignore[no-untyped-def]
 @cli.command("dedup")
 @click.option("--db", default="news.db", show_default=True, help="SQLite database file.")
 @click.option("--rebuild", is_flag=True, help="Drop the dedup tables and recluster every article.")
-@click.option("--batch-size", default=2000, show_default=True, help="Articles per transaction.")
+@click.option("--batch-size", default=2000, show_default=True, help="Articles sketched at a time.")
+@click.option(
+    "--commit-every",
+    default=100_000,
+    show_default=True,
+    help="Articles per transaction: clusters are brought up to date and committed this often "
+    "(a run killed mid-way keeps every earlier commit; memory grows with it).",
+)
 @_param_options
-def dedup_command(db: str, rebuild: bool, batch_size: int, **options: object) -> None:
+def dedup_command(
+    db: str, rebuild: bool, batch_size: int, commit_every: int, **options: object
+) -> None:
     """Group agency copies: index new articles and update clusters.
 
     Only articles not indexed yet are processed. The parameters are recorded in
@@ -67,7 +76,7 @@ def dedup_command(db: str, rebuild: bool, batch_size: int, **options: object) ->
         params = {**stored, **params}
     try:
         summary = (dedup.rebuild if rebuild else dedup.update)(
-            conn, batch_size=batch_size, **params
+            conn, batch_size=batch_size, commit_every=commit_every, **params
         )
     except (dedup.ParamsMismatch, ValueError, TypeError) as err:
         raise click.ClickException(str(err)) from err
