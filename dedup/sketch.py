@@ -254,9 +254,10 @@ def passage_signatures(shingles: np.ndarray, offsets: np.ndarray, params: Params
         return np.zeros((0, params.num_perm), dtype=np.uint32)
     a, b = permutations(params.num_perm, params.seed)
     with np.errstate(over="ignore"):
-        hv = _fmix(shingles.reshape(-1, 1), 32)
-        phv = hv * a + b  # wraps mod 2^32: the affine32 permutation
-    return np.minimum.reduceat(phv, offsets, axis=0)
+        hv = _fmix(shingles, 32)
+        # (num_perm, shingles): each permutation's row is contiguous for reduceat.
+        phv = hv[None, :] * a[:, None] + b[:, None]  # wraps mod 2^32: the affine32 permutation
+    return np.ascontiguousarray(np.minimum.reduceat(phv, offsets, axis=1).T)
 
 
 def lean_minhash(signature: np.ndarray, params: Params) -> LeanMinHash:
