@@ -127,6 +127,8 @@ def generate(n: int, seed: int = 7) -> Iterator[dict[str, str]]:
         if r.random() < 0.2:
             paras.append(r.choice(c.background))
         recent.append(paras)
+        if len(recent) > 400:
+            del recent[:-200]  # tickers quote the last 200 stories: keep memory flat
         title = c.sentence(7)
         for _ in range(min(n - i, r.choice([1, 1, 1, 2, 2, 3, 4, 6]))):
             body = "Foto: dpa\n\n" + "\n\n".join(c.version(paras)) + "\n\nZur Startseite"
