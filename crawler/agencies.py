@@ -109,7 +109,7 @@ def _first_letter_alternation(words: Iterable[str]) -> str:
 
 # An alias as a word of the lower-cased text. Every credit pattern below starts its
 # agency list at a word boundary ("(dpa", "Quelle: AFP", "lby/dpa"), so a text without
-# such a word credits nobody; most bodies have none, and this test is ~5x cheaper than
+# such a word credits nobody; most bodies have none, and this test is ~4x cheaper than
 # the credit patterns.
 _ALIAS_WORD = re.compile(rf"\b(?:{_first_letter_alternation(_alias_to_name)})(?![\w-])")
 

@@ -37,7 +37,7 @@ from crawler.metadata import ARTICLE_TYPES, PageMeta, read_page_meta
 MIN_ARTICLE_CHARS = 200
 
 # Article pages are extracted in trafilatura's fast mode, which skips comparing its
-# result with readability and jusText (a third of its time; on the bench pages the
+# result with readability and jusText (a quarter of its time; on the bench pages the
 # comparison changes the body of 4% of article pages, for better and worse alike).
 # A fast body shorter than this (the shortest real agency briefs run ~300 characters,
 # a reprint notice or a teaser less) means the article's markup is unusual: then the
@@ -329,7 +329,7 @@ def _trafilatura_text(
 
 
 def _article_text(tree: HtmlElement, url: str) -> str:
-    """Precision-mode body of a page that declares itself an article (see PRECISION_RETRY_CHARS)."""
+    """Body of a page that declares itself an article (see PRECISION_RETRY_CHARS)."""
     raw = _trafilatura_text(tree, url, favor_precision=True, fast=True)
     if len(raw) < PRECISION_RETRY_CHARS:
         full = _trafilatura_text(tree, url, favor_precision=True)
