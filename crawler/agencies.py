@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import groupby
 
 from crawler.cleanup import MAX_FURNITURE_CHARS, PHOTO_AGENCY, PHOTO_CREDIT
 
@@ -93,9 +94,29 @@ _MEDIA_SPAN = re.compile(
 )
 
 
+def _first_letter_alternation(words: Iterable[str]) -> str:
+    """`a(?:fp|p|pa)|d(?:pa|ts)`: one test per letter where `afp|ap|apa|dpa|dts` tries each word.
+
+    The regex engine tries the branches of an alternation one by one at every position;
+    grouped by first letter, a position that starts no alias fails after one comparison.
+    """
+    groups = []
+    for first, same in groupby(sorted(words), key=lambda w: w[0]):
+        rests = sorted((w[1:] for w in same), key=len, reverse=True)  # longest first
+        groups.append(re.escape(first) + "(?:" + "|".join(map(re.escape, rests)) + ")")
+    return "|".join(groups)
+
+
+# An alias as a word of the lower-cased text. Every credit pattern below starts its
+# agency list at a word boundary ("(dpa", "Quelle: AFP", "lby/dpa"), so a text without
+# such a word credits nobody; most bodies have none, and this test is ~4x cheaper than
+# the credit patterns.
+_ALIAS_WORD = re.compile(rf"\b(?:{_first_letter_alternation(_alias_to_name)})(?![\w-])")
+
+
 def mentions_agency(text: str) -> bool:
-    """Any agency name or alias in `text`: the cheap test before credits_in_text."""
-    return _TOKEN_SPLIT.search(text) is not None
+    """An agency name or alias as a word of `text`: the cheap test before credits_in_text."""
+    return _ALIAS_WORD.search(text.lower()) is not None
 
 
 def _names_in(span: str, *, in_parens: bool) -> list[str]:
@@ -137,6 +158,8 @@ def strip_media_credits(text: str) -> str:
 
 def credits_in_text(text: str) -> list[str]:
     """Agencies credited by the text's credit lines, in order of first mention."""
+    if not mentions_agency(text):
+        return []
     found: list[str] = []
     # The dpa wire id is housekeeping, not a photo credit, even behind a "©".
     if ("pa:" in text or "PA:" in text) and WIRE_ID.search(text):

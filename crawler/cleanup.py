@@ -206,7 +206,12 @@ def clean_text(text: str, *, headlines: Iterable[str] = ()) -> str:
         if BLOCK_OPENER.match(p):
             in_block = True
             continue
-        if is_photo_credit(p) or is_furniture(p) or BYLINE.match(p) or MEDIA_TEASER.search(p):
+        if (
+            is_photo_credit(p)
+            or is_furniture(p)
+            or BYLINE.match(p)
+            or ("|" in p and MEDIA_TEASER.search(p))  # the cheap hint before the search
+        ):
             continue
         out.append(p)
     while out and len(out[-1]) <= 60 and SIGN_OFF.match(out[-1]):
@@ -215,6 +220,9 @@ def clean_text(text: str, *, headlines: Iterable[str] = ()) -> str:
     seen: set[str] = set()
     result = []
     for p in out:
+        if len(p) <= 40:  # its key is no longer: never a repeat that counts
+            result.append(p)
+            continue
         k = text_key(p)
         if len(k) > 40 and k in seen:
             continue
@@ -223,6 +231,9 @@ def clean_text(text: str, *, headlines: Iterable[str] = ()) -> str:
     return "\n\n".join(result)
 
 
+_NON_WORD = re.compile(r"\W+")
+
+
 def text_key(s: str) -> str:
     """Lower-case words joined by single spaces: for comparing texts, not for storing."""
-    return re.sub(r"\W+", " ", s).strip().lower()
+    return _NON_WORD.sub(" ", s).strip().lower()

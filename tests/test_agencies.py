@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from crawler.agencies import credits_in_bylines, credits_in_text, find_agencies
+from crawler.agencies import (
+    AGENCIES,
+    credits_in_bylines,
+    credits_in_text,
+    find_agencies,
+    mentions_agency,
+)
 from crawler.demo.model import BASE
 from crawler.demo.site import build_newsroom
 from crawler.extract import decode_html, extract_article, extract_text_record
@@ -59,6 +65,19 @@ def test_text_credits_found(text: str, expected: list[str]) -> None:
 )
 def test_photo_credits_and_mentions_do_not_count(text: str) -> None:
     assert credits_in_text(text) == []
+
+
+@pytest.mark.parametrize("alias", [a for aliases in AGENCIES.values() for a in aliases])
+def test_every_alias_is_mentioned_as_a_word(alias: str) -> None:
+    # mentions_agency gates credits_in_text: an alias it missed would never be credited.
+    assert mentions_agency(f"Text. ({alias})")
+    assert mentions_agency(f"{alias.upper()}/lby")
+    assert credits_in_text(f"Der Streik geht weiter. ({alias})") != []
+
+
+def test_alias_inside_a_word_is_no_mention() -> None:
+    assert not mentions_agency("Knapp ein Japaner sah Kap Arkona. Das Sideboard kostet.")
+    assert mentions_agency("Das sagte ein Sprecher der Deutschen Presse-Agentur.")
 
 
 def test_bylines() -> None:

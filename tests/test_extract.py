@@ -127,6 +127,17 @@ def test_shown_standfirst_opens_the_text() -> None:
     assert LEAD not in extract_article(english, url).text
 
 
+def test_article_text_in_plain_divs_is_found_by_the_full_cascade() -> None:
+    # trafilatura's fast mode keeps nothing of a body set in <div>s without <p>; the
+    # full cascade (readability, jusText) that then runs finds all of it.
+    divs = "".join(f"<div>{p}</div>" for p in PARAS)
+    html = news_page().replace("".join(f"<p>{p}</p>" for p in PARAS), divs)
+    html = html.replace("<article>", "<div>").replace("</article>", "</div>")
+    ex = extract_article(html, "https://www.tagblatt.example/politik/pendler-100.html")
+    for p in PARAS:
+        assert p in ex.text
+
+
 def test_to_row_matches_store_columns() -> None:
     ex = extract_article(news_page(), "https://www.tagblatt.example/politik/pendler-100.html")
     row = ex.to_row("https://www.tagblatt.example/politik/pendler-100.html", "tagblatt.example")
