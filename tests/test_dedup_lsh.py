@@ -109,3 +109,27 @@ def test_row_layout_of_older_databases_is_migrated(tmp_path: Path) -> None:
     assert "bucket" not in [r[1] for r in conn.execute("PRAGMA table_info(dedup_lsh)")]
     index = store.load_lsh()
     assert index.sizes(np.array([-4, 9, 10])).tolist() == [1, 2, 0]
+
+
+def test_a_bucket_can_be_inspected(tmp_path: Path) -> None:
+    """The persisted index answers "who else is in this article's buckets"."""
+    import dedup
+    from dedup.params import Params
+    from dedup.sketch import band_keys
+    from dedup.store import u32_blob
+    from tests.test_dedup_core import make_db, story
+
+    texts = {"a": story(1), "b": story(1) + "\n\n" + story(2, 1), "c": story(3)}
+    conn = make_db(tmp_path / "x.db", texts)
+    dedup.update(conn)
+    aid, blob, n = conn.execute(
+        "SELECT s.article_id, s.signatures, s.passages FROM dedup_signatures s "
+        "JOIN articles a ON a.id = s.article_id WHERE a.url LIKE '%/a'"
+    ).fetchone()
+    params = Params()
+    keys = band_keys(u32_blob(blob).reshape(n, params.num_perm), params)
+    store = DedupStore(conn)
+    ids = dict(conn.execute("SELECT url, id FROM articles").fetchall())
+    seen = set().union(*(store.bucket_articles(int(k)) for k in keys.ravel()))
+    assert aid in seen and ids["https://example.org/b"] in seen
+    assert ids["https://example.org/c"] not in seen
