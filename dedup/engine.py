@@ -241,13 +241,14 @@ def pair_window(
     changed: set[str],
     params: Params,
     summary: Summary,
-) -> None:
+) -> dict[str, np.ndarray]:
     """Add the window's articles to the LSH index and verify their candidate pairs.
 
     The whole window enters the index before any candidate is drawn, so a bucket that
     turns hot within the window never pairs its holders (pairing them and taking the
     pairs back later gives the same result, at many times the cost). The articles
-    whose pairs changed are added to `changed` for `_recompute`.
+    whose pairs changed are added to `changed` for `_recompute`. Returns the sorted
+    unique shingles of every article it looked at.
     """
     docs = dict(window.docs)
     docno = window.docnos
@@ -325,11 +326,22 @@ def pair_window(
     summary.pairs_added += len(new_pairs)
     # Every pair of a new article was made just now: the graph has all of them.
     graph.paired.update(window.docs)
+    return sets
 
 
 def _recompute(
-    store: DedupStore, graph: LazyGraph, changed: set[str], params: Params, summary: Summary
+    store: DedupStore,
+    graph: LazyGraph,
+    changed: set[str],
+    params: Params,
+    summary: Summary,
+    sets: dict[str, np.ndarray] | None = None,
 ) -> None:
+    """Bring flags, clusters and containment links up to date around `changed`.
+
+    `sets`: sorted unique shingles of articles at hand (read from the store otherwise).
+    """
+    sets = dict(sets or {})
     g = graph.g
     touched: set[str] = set()  # articles whose flags changed
 
@@ -368,13 +380,22 @@ def _recompute(
     # copy edges and exact duplicates.
     region: set[str] = set()
     frontier = changed | cont | bg
+    copy_edge: dict[tuple[str, str], bool] = {}  # rule 4 per pair: flags are final now
+
+    def is_edge(p: rel.Pair) -> bool:
+        key = (p.a, p.b)
+        e = copy_edge.get(key)
+        if e is None:
+            e = copy_edge[key] = rel.is_copy_edge(g, p, params)
+        return e
+
     while frontier:
         region |= frontier
         nxt = store.members_of_clusters_of(frontier)
         graph.load_pairs(frontier)
         for i in frontier:
             for x, p in g.neighbors(i).items():
-                if rel.is_copy_edge(g, p, params):
+                if is_edge(p):
                     nxt.add(x)
         hashes = {g.nodes[i].text_hash for i in frontier if g.nodes[i].has_text}
         nxt.update(a for a, _ in store.same_text(hashes))
@@ -386,7 +407,7 @@ def _recompute(
         (p.a, p.b)
         for i in region
         for x, p in g.neighbors(i).items()
-        if x in region and p.a == i and rel.is_copy_edge(g, p, params)
+        if x in region and p.a == i and is_edge(p)
     ]
     by_hash: dict[str, list[str]] = {}
     for i in region:
@@ -397,8 +418,7 @@ def _recompute(
         edges.extend((same[0], x) for x in same[1:])
     comps = rel.components(region, edges)
 
-    need_text = [i for c in comps if len(c) > 1 for i in c]
-    sets: dict[str, np.ndarray] = {}
+    need_text = [i for c in comps if len(c) > 1 for i in c if i not in sets]
     for aid, blob in store.signature_rows(need_text, "shingle_hashes"):
         sets[aid] = unique(u32_blob(blob))
     member_rows = []
@@ -520,9 +540,10 @@ def update(
                 index = store.load_lsh()
                 graph = LazyGraph(store)
                 changed: set[str] = set()
-                pair_window(store, index, window, graph, changed, params, summary)
+                sets = pair_window(store, index, window, graph, changed, params, summary)
                 del window
-                _recompute(store, graph, changed, params, summary)
+                _recompute(store, graph, changed, params, summary, sets)
+                del sets
                 store.save_lsh(index)
             conn.execute("COMMIT")
         except BaseException:
