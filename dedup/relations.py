@@ -258,8 +258,9 @@ def background_passages(
     """
     node = g.nodes[d]
     neighbors = g.neighbors(d)
-    if len(neighbors) + 1 < params.background_groups:
-        return frozenset()  # too few holders for any passage
+    copies = g.copies(d, params)  # in d's group whatever else holds a passage
+    if len(neighbors) - len(copies) + 1 < params.background_groups:
+        return frozenset()  # too few holders outside d's group for any passage
     if skip_containers and not any(g.nodes[x].container for x in neighbors):
         return node.background0  # the same holders as for background0
     holders: dict[int, list[str]] = {}
@@ -270,7 +271,7 @@ def background_passages(
             holders.setdefault(i, []).append(x)
     out = set()
     groups: dict[frozenset[str], int] = {}  # passages held by the same articles: count once
-    mine = set(g.copies(d, params))  # in d's group whatever else holds the passage
+    mine = set(copies)
     for i, xs in holders.items():
         if len(xs) + 1 < params.background_groups:
             continue
