@@ -219,7 +219,7 @@ def sketch_batch(
                 "text_hash": doc.text_hash,
                 "passages": doc.n_passages,
                 "shingles": len(doc.shingles),
-                "passage_sizes": json.dumps(doc.passage_sizes()),
+                "passage_sizes": "[" + ", ".join(map(str, doc.passage_sizes())) + "]",
                 "shingle_hashes": blob_u32(doc.shingles),
                 "signatures": blob_u32(all_sigs[p0:p1].ravel()),
                 "published": published,

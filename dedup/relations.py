@@ -30,6 +30,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
+
 from dedup.params import Params
 
 
@@ -374,11 +376,28 @@ class UnionFind:
 
 
 def components(ids: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[list[str]]:
-    """Connected components, each sorted, listed in order of their smallest id."""
-    sets = UnionFind(ids)
-    for a, b in edges:
-        sets.union(a, b)
-    groups: dict[str, list[str]] = {}
-    for i in sets.parent:
-        groups.setdefault(sets.find(i), []).append(i)
-    return sorted((sorted(v) for v in groups.values()), key=lambda v: v[0])
+    """Connected components, each sorted, listed in order of their smallest id.
+
+    Label propagation over arrays: every article starts with its own position in id
+    order, each edge lowers both ends to the smaller label, and labels follow their
+    labels until nothing changes; the label left is the component's smallest id.
+    """
+    names = sorted(set(ids))
+    if not names:
+        return []
+    where = {x: i for i, x in enumerate(names)}
+    pairs = [(where[a], where[b]) for a, b in edges]
+    label = np.arange(len(names), dtype=np.int64)
+    if pairs:
+        a, b = np.array(pairs, dtype=np.int64).T
+        while True:
+            low = np.minimum(label[a], label[b])
+            before = label.copy()
+            np.minimum.at(label, a, low)
+            np.minimum.at(label, b, low)
+            label = label[label]  # follow labels to their own labels
+            if np.array_equal(label, before):
+                break
+    order = np.argsort(label, kind="stable")
+    cuts = np.flatnonzero(np.diff(label[order])) + 1
+    return [[names[i] for i in part] for part in np.split(order, cuts)]

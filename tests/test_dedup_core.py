@@ -265,3 +265,20 @@ def test_a_failed_commit_window_loses_nothing_before_it(
 
     assert pairs(one) == pairs(broken)
     assert clusters_by_url(one) == clusters_by_url(broken)
+
+
+def test_components_equal_union_find() -> None:
+    """The array-based components equal those of a plain union-find, on random graphs."""
+    from dedup.relations import UnionFind, components
+
+    rng = random.Random(3)
+    for _ in range(300):
+        ids = sorted({f"x{rng.randint(0, 99):02d}" for _ in range(rng.randint(0, 40))})
+        edges = [(rng.choice(ids), rng.choice(ids)) for _ in range(rng.randint(0, 30))] if ids else []
+        sets = UnionFind(ids)
+        for a, b in edges:
+            sets.union(a, b)
+        groups: dict[str, list[str]] = {}
+        for i in ids:
+            groups.setdefault(sets.find(i), []).append(i)
+        assert components(ids, edges) == sorted(groups.values(), key=lambda v: v[0])
