@@ -254,7 +254,8 @@ class DedupStore:
 
         Segments are immutable once written (a merge writes a new one and deletes the old),
         so only segments not seen before are read: a crawl calling `dedup.update` every few
-        hundred articles reads the index once, not per call.
+        hundred articles reads the index once, not per call. The cache is handed over to
+        the returned index until `save_lsh` (a failed transaction leaves it empty).
         """
         stored = self.conn.execute("SELECT segment, tag FROM dedup_lsh ORDER BY segment").fetchall()
         key = self._db_key()
@@ -270,8 +271,9 @@ class DedupStore:
                     seg,
                     tag,
                 )
-        if key:
-            _LSH_CACHE[key] = dict(segs)
+        # The index owns the segments now: a merge must be able to free them. `save_lsh`
+        # puts the committed ones back in the cache.
+        _LSH_CACHE.pop(key, None)
         return LshIndex([segs[i] for i in stored])
 
     def save_lsh(self, index: LshIndex) -> None:
