@@ -256,6 +256,8 @@ def pair_window(
     graph.g.nodes.update(window.nodes)
     before = len(index.segments)
     index.add(np.concatenate(window.keys), np.concatenate(window.key_docnos))
+    window.keys.clear()  # in the index now
+    window.key_docnos.clear()
     if len(index.segments) > before:
         new_seg = index.segments[-1]
         cand, crossing = _candidates(index, new_seg.keys, new_seg.docnos, params)
