@@ -173,6 +173,10 @@ def main() -> None:
         "--max-bucket", type=int, help="dedup max_bucket (default: dedup.Params'); the cost per "
         "article at scale grows with it",
     )
+    ap.add_argument(
+        "--commit-every", type=int, help="articles per dedup transaction (default: dedup.update's); "
+        "peak memory grows with it",
+    )
     ap.add_argument("--prepare", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--one-baseline", type=int, help=argparse.SUPPRESS)
@@ -181,13 +185,17 @@ def main() -> None:
         prepare(args.prepare, Path(args.workdir))
         return
     if args.one:
-        params = {"max_bucket": args.max_bucket} if args.max_bucket else {}
+        params: dict[str, int] = {"max_bucket": args.max_bucket} if args.max_bucket else {}
+        if args.commit_every:
+            params["commit_every"] = args.commit_every
         print(json.dumps({**run_size(args.one, Path(args.workdir), params), **params}))
         return
     if args.one_baseline:
         print(json.dumps(run_baseline(args.one_baseline)))
         return
     extra = ["--max-bucket", str(args.max_bucket)] if args.max_bucket else []
+    if args.commit_every:
+        extra += ["--commit-every", str(args.commit_every)]
     jobs = [["--one", str(n), *extra] for n in args.sizes] + [
         ["--one-baseline", str(n)] for n in args.baseline
     ]

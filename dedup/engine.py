@@ -1,13 +1,15 @@
 """Incremental indexing and clustering over the dedup tables.
 
-Each batch of new articles is one transaction: signatures and LSH rows are written,
-candidates verified into pairs, and then every derived fact whose inputs changed is
-recomputed, in dependency order (see `dedup.relations`):
+New articles are taken in windows of `commit_every`, one transaction each. Their
+signatures are computed and stored `batch_size` at a time (`sketch_batch`); then the
+whole window enters the LSH index, its candidates are verified into pairs
+(`pair_window`), and every derived fact whose inputs changed is recomputed, in
+dependency order (see `dedup.relations`):
 
     pairs -> background0 -> container -> background -> copy edges -> clusters, links
 
 Each fact of an article depends only on its pairs and the pairs among its neighbors,
-so after a batch only the neighborhoods of changed articles are recomputed. The
+so after a window only the neighborhoods of changed articles are recomputed. The
 result is a function of the set of articles, whatever their order or batching.
 """
 
