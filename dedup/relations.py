@@ -237,13 +237,22 @@ def container_flag(g: Graph, d: str, params: Params) -> bool:
 
 
 def _join_copies(g: Graph, groups: UnionFind, members: list[str], params: Params) -> None:
-    """Union members that are copies of each other (rule 1, exact duplicates included)."""
+    """Union members that are copies of each other (rule 1, exact duplicates included).
+
+    The first member's copies are joined first; then only the members outside its
+    group need their copies looked at: copying is symmetric, so any link from a
+    member of that group to an outsider is seen from the outsider's side.
+    """
     inside = groups.parent
     first_of_hash: dict[str, str] = {}
     for x in members:
         nx = g.nodes[x]
         if nx.has_text:
             groups.union(x, first_of_hash.setdefault(nx.text_hash, x))
+    d = members[0]
+    for x in members:
+        if x != d and groups.find(x) == groups.find(d):
+            continue
         for y in g.copies(x, params):
             if y in inside:
                 groups.union(x, y)
@@ -289,29 +298,9 @@ def background_passages(
 
 
 def count_groups(g: Graph, members: list[str], params: Params) -> int:
-    """How many groups of copies (rule 1, exact duplicates included) `members` form.
-
-    The first member's copies are joined first; then only the members outside its
-    group need their copies looked at: copying is symmetric, so any link from a
-    member of that group to an outsider is seen from the outsider's side.
-    """
-    inside = set(members)
+    """How many groups of copies (rule 1, exact duplicates included) `members` form."""
     groups = UnionFind(members)
-    d = members[0]
-    first_of_hash: dict[str, str] = {}
-    for x in members:
-        nx = g.nodes[x]
-        if nx.has_text:
-            groups.union(x, first_of_hash.setdefault(nx.text_hash, x))
-    for y in g.copies(d, params):
-        if y in inside:
-            groups.union(d, y)
-    for x in members[1:]:
-        if groups.find(x) == groups.find(d):
-            continue
-        for y in g.copies(x, params):
-            if y in inside:
-                groups.union(x, y)
+    _join_copies(g, groups, members, params)
     return groups.count()
 
 

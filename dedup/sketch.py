@@ -93,9 +93,9 @@ class Batch:
         out = []
         sizes = np.diff(np.append(self.passage_offsets, len(self.shingles))).tolist()
         for aid, th, (p0, p1, s0, s1) in zip(ids, self.text_hashes, self.doc_slices(), strict=True):
-            doc = Doc(aid, th, self.shingles[s0:s1], self.passage_offsets[p0:p1] - s0)
-            doc._sizes = sizes[p0:p1]
-            out.append(doc)
+            out.append(
+                Doc(aid, th, self.shingles[s0:s1], self.passage_offsets[p0:p1] - s0, sizes[p0:p1])
+            )
         return out
 
 
