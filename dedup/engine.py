@@ -29,6 +29,7 @@ from dedup.params import Params
 from dedup.lsh import LshIndex
 from dedup.sketch import Doc, band_keys, passage_signatures, sketch_texts, unique
 from dedup.store import DedupStore, blob_u32, u32_blob
+from dedup.support import blocked_rows, dead_keys, hot_keys, live_key_sets, live_triples
 from dedup.verify import verify_pairs
 
 
@@ -148,17 +149,22 @@ def _expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def _candidates(
-    index: LshIndex, keys: np.ndarray, docnos: np.ndarray, params: Params
+    index: LshIndex,
+    keys: np.ndarray,
+    docnos: np.ndarray,
+    uk: np.ndarray,
+    sizes: np.ndarray,
+    params: Params,
+    dead: _DeadKeys,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs of new entries (keys sorted, docnos), already in `index`.
 
-    Returns (pairs, crossing): pairs as (docno, docno) rows, lower docno first, from the
-    buckets holding at most `max_bucket` articles; crossing, the buckets the new entries
-    made hot (over the bound now, within it without them).
+    Returns (pairs, crossing): pairs as (docno, docno) rows, lower docno first, that
+    meet in a bucket holding at most `max_bucket` articles with both entries live
+    (`dedup.support`); crossing, the buckets the new entries made hot (over the bound
+    now, within it without them). `uk`: the unique keys, `sizes`: their buckets' sizes.
     """
-    uk = unique(keys)
     new_count = np.searchsorted(keys, uk, "right") - np.searchsorted(keys, uk, "left")
-    sizes = index.sizes(uk)
     crossing = uk[(sizes > params.max_bucket) & (sizes - new_count <= params.max_bucket)]
     ok_all = uk[sizes <= params.max_bucket]
     found = []
@@ -169,17 +175,61 @@ def _candidates(
         e0, e1 = np.searchsorted(keys, ok[0], "left"), np.searchsorted(keys, ok[-1], "right")
         ks, src = keys[e0:e1], docnos[e0:e1].astype(np.int64)
         q, mem = index.members(ok)
+        dead.load(mem)
         j = np.searchsorted(ok, ks)
         j[j == len(ok)] = 0
-        live = ok[j] == ks
-        j, src = j[live], src[live]
+        in_ok = ok[j] == ks
+        j, ks, src = j[in_ok], ks[in_ok], src[in_ok]
         lo, hi = np.searchsorted(q, j, "left"), np.searchsorted(q, j, "right")
         owner, at = _expand(lo, hi - lo)
-        a, b = src[owner], mem[at].astype(np.int64)
-        a, b = np.minimum(a, b)[a != b], np.maximum(a, b)[a != b]
-        found.append(unique((a << 32) | b))
+        k, a, b = ks[owner], src[owner], mem[at].astype(np.int64)
+        keep = (a != b) & live_triples(k, a, b, dead.keys)
+        a, b = a[keep], b[keep]
+        found.append(unique((np.minimum(a, b) << 32) | np.maximum(a, b)))
     packed = unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
     return np.stack([packed >> 32, packed & 0xFFFFFFFF], axis=1), crossing
+
+
+class _DeadKeys:
+    """Dead LSH entries (`dedup.support.dead_keys`) of the window's articles and of the
+    older ones met in its buckets, whose signatures are read on first sight."""
+
+    def __init__(self, store: DedupStore, index: LshIndex, params: Params, first_new: int) -> None:
+        self.store, self.index, self.params = store, index, params
+        self.first_new = first_new  # docnos below are older articles
+        self.keys: dict[int, set[int]] = {}
+        self.names: dict[int, str] = {}  # docno -> article id of the older ones read
+        self.seen: set[int] = set()
+
+    def add_rows(self, rows: np.ndarray, row_doc: np.ndarray, hot: np.ndarray | None = None) -> None:
+        """Dead entries of these passages; `hot`: the hot keys among theirs, if known."""
+        if hot is None:
+            hot = hot_keys(self.index, rows, self.params.max_bucket)
+        self.keys.update(dead_keys(rows, row_doc, blocked_rows(rows, hot)))
+
+    def load(self, docnos: np.ndarray) -> None:
+        old = set(docnos[docnos < self.first_new].tolist()) - self.seen
+        if not old:
+            return
+        self.seen |= old
+        rows, row_doc = _key_rows(self.params, self.store.signatures_by_docno(old), self.names)
+        self.add_rows(rows, row_doc)
+
+
+def _key_rows(
+    params: Params, items: Iterable[tuple[int, str, bytes, int]], names: dict[int, str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Band keys per passage (rows) and the docno of each row, from stored signatures
+    (docno, article id, signatures blob, passages); records each docno's id in `names`."""
+    sigs, row_doc = [], []
+    for docno, aid, blob, nper in items:
+        names[docno] = aid
+        if nper:
+            sigs.append(u32_blob(blob).reshape(int(nper), params.num_perm))
+            row_doc.append(np.full(int(nper), docno, dtype=np.int64))
+    if not sigs:
+        return np.zeros((0, params.bands), np.int64), np.zeros(0, np.int64)
+    return band_keys(np.concatenate(sigs), params), np.concatenate(row_doc)
 
 
 _CANDIDATE_CHUNK = 200_000
@@ -192,8 +242,8 @@ class Window:
     docs: dict[str, Doc] = field(default_factory=dict)
     nodes: dict[str, rel.Node] = field(default_factory=dict)  # as stored, flags not set yet
     docnos: dict[str, int] = field(default_factory=dict)
-    keys: list[np.ndarray] = field(default_factory=list)  # band keys, one array per batch
-    key_docnos: list[np.ndarray] = field(default_factory=list)
+    keys: list[np.ndarray] = field(default_factory=list)  # (passages, bands) keys per batch
+    row_docnos: list[np.ndarray] = field(default_factory=list)  # docno of each passage
 
 
 def sketch_batch(
@@ -231,8 +281,8 @@ def sketch_batch(
     docno = store.insert_signatures(sig_rows)
     window.docnos.update(docno)
     doc_nos = np.array([docno[a] for a in order], dtype=np.int64)
-    window.keys.append(all_keys.ravel())
-    window.key_docnos.append(np.repeat(np.repeat(doc_nos, batch.doc_passages), params.bands))
+    window.keys.append(all_keys)
+    window.row_docnos.append(np.repeat(doc_nos, batch.doc_passages))
 
 
 def pair_window(
@@ -257,44 +307,35 @@ def pair_window(
     changed.update(docs)
     graph.g.nodes.update(window.nodes)
     before = len(index.segments)
-    index.add(np.concatenate(window.keys), np.concatenate(window.key_docnos))
+    rows = np.concatenate(window.keys) if window.keys else np.zeros((0, params.bands), np.int64)
+    row_doc = np.concatenate(window.row_docnos) if window.row_docnos else np.zeros(0, np.int64)
+    index.add(rows.ravel(), np.repeat(row_doc, params.bands))
     window.keys.clear()  # in the index now
-    window.key_docnos.clear()
+    window.row_docnos.clear()
+    dead = _DeadKeys(store, index, params, first_new=min(docno.values(), default=0))
     if len(index.segments) > before:
         new_seg = index.segments[-1]
-        cand, crossing = _candidates(index, new_seg.keys, new_seg.docnos, params)
+        uk = unique(new_seg.keys)
+        sizes = index.sizes(uk)
+        dead.add_rows(rows, row_doc, uk[sizes > params.max_bucket])
+        cand, crossing = _candidates(index, new_seg.keys, new_seg.docnos, uk, sizes, params, dead)
+        del uk, sizes
     else:
         cand, crossing = np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
     index.compact()
     doc_nos = np.array(list(docno.values()), dtype=np.int64)
 
-    # Buckets that just turned hot take back the pairs they alone supported, so the
-    # pair set never depends on arrival order.
+    # Buckets that just turned hot take back the pairs that no live key supports any
+    # more: the bucket itself is dead now, and so are its holders' passages.
     new_nos = set(doc_nos.tolist())
     _, crossing_nos = index.members(crossing)
     repair_nos = set(crossing_nos.tolist()) - new_nos
-    names = store.docnos_to_ids(set(cand.ravel().tolist()) - new_nos | repair_nos)
+    names = dict(dead.names)
+    names.update(store.docnos_to_ids(set(cand.ravel().tolist()) - new_nos - set(names)))
     names.update({n: a for a, n in docno.items()})
-    repair_ids = [names[n] for n in sorted(repair_nos)]
-    if repair_ids:
-        graph.load_pairs(repair_ids)
-        for aid, blob, nper in store.signature_rows(repair_ids, "signatures, passages"):
-            sigs = (
-                u32_blob(blob).reshape(int(nper), params.num_perm)
-                if nper
-                else np.zeros((0, params.num_perm), np.uint32)
-            )
-            rkeys = unique(band_keys(sigs, params))
-            sizes = index.sizes(rkeys)
-            _, ok_nos = index.members(rkeys[sizes <= params.max_bucket])
-            ok = set(store.docnos_to_ids(set(ok_nos.tolist())).values())
-            gone = [x for x in graph.g.neighbors(aid) if x not in ok]
-            for x in gone:
-                a, b = min(aid, x), max(aid, x)
-                store.delete_pairs([(a, b)])
-                graph.drop_pair(a, b)
-                changed.update((a, b))
-                summary.pairs_dropped += 1
+    if repair_nos:
+        _repair(store, index, graph, rows, row_doc, repair_nos, names, params, changed, summary)
+    del rows, row_doc, dead
 
     # Verify candidate pairs of the new articles.
     todo = sorted(
@@ -331,6 +372,47 @@ def pair_window(
     # Every pair of a new article was made just now: the graph has all of them.
     graph.paired.update(window.docs)
     return sets
+
+
+def _repair(
+    store: DedupStore,
+    index: LshIndex,
+    graph: LazyGraph,
+    rows: np.ndarray,
+    row_doc: np.ndarray,
+    repair_nos: set[int],
+    names: dict[int, str],
+    params: Params,
+    changed: set[str],
+    summary: Summary,
+) -> None:
+    """Drop the pairs of older articles in buckets that just turned hot when the two
+    articles no longer share a live key (the pairs of new articles were drawn live)."""
+    names.update(store.docnos_to_ids(repair_nos - set(names)))
+    repair_ids = sorted(names[n] for n in repair_nos)
+    graph.load_pairs(repair_ids)
+    ends = set(repair_ids) | {x for aid in repair_ids for x in graph.g.neighbors(aid)}
+    in_window = {n for n in np.unique(row_doc).tolist()}
+    ids_to_no = {a: n for n, a in names.items()}
+    old = sorted(a for a in ends if ids_to_no.get(a) not in in_window)
+    old_rows, old_doc = _key_rows(params, store.signatures_of(old), names)
+    ids_to_no = {a: n for n, a in names.items()}
+    want = {ids_to_no[a] for a in ends}
+    pick = np.isin(row_doc, np.fromiter(want, np.int64, len(want)))
+    all_rows = np.concatenate([rows[pick], old_rows])
+    all_doc = np.concatenate([row_doc[pick], old_doc])
+    hot = hot_keys(index, all_rows, params.max_bucket)
+    live = live_key_sets(all_rows, all_doc, blocked_rows(all_rows, hot))
+    empty: set[int] = set()
+    for aid in repair_ids:
+        mine = live.get(ids_to_no[aid], empty)
+        for x in list(graph.g.neighbors(aid)):
+            if mine.isdisjoint(live.get(ids_to_no[x], empty)):
+                a, b = min(aid, x), max(aid, x)
+                store.delete_pairs([(a, b)])
+                graph.drop_pair(a, b)
+                changed.update((a, b))
+                summary.pairs_dropped += 1
 
 
 def _recompute(
@@ -526,17 +608,16 @@ def update(
         conn.execute("ROLLBACK")
         store.forget_lsh()
         raise
-    after = ""  # the last id indexed: pending articles are taken in id order
+    after = None  # where the last page of pending articles ended
     while True:
         conn.execute("BEGIN IMMEDIATE")
         done = 0
         try:
             window = Window()
             while done < commit_every:
-                rows = store.pending_articles(min(batch_size, commit_every - done), after)
+                rows, after = store.pending_articles(min(batch_size, commit_every - done), after)
                 if not rows:
                     break
-                after = rows[-1][0]
                 sketch_batch(store, rows, params, window)
                 done += len(rows)
                 summary.batches += 1

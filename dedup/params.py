@@ -54,6 +54,10 @@ class Params:
     # articles, 200 left background paragraphs pairing their holders (920k pairs at 68k
     # articles, minutes per 1,000 added); 100 keeps 60k pairs and adds 1,000 in 2 s.
     max_bucket: int = 100
+    # Which LSH entries propose pairs (`dedup.support`): not a setting, a version.
+    # 1: every key in a bucket within `max_bucket`; 2: not the keys of a passage that
+    # has a key in a hotter bucket (lightly edited copies of a standard paragraph).
+    candidates: int = field(default=2, metadata={"option": False})
     # How words are hashed into shingles (`dedup.sketch`): not a setting, a version, so
     # that a database sketched with another scheme is refused instead of mixed.
     # 1: xxh3 per word; 2: polynomial hash over the batch's bytes.

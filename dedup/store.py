@@ -196,17 +196,39 @@ class DedupStore:
     # -- articles -------------------------------------------------------------------
 
     def pending_articles(
-        self, limit: int, after: str = ""
-    ) -> list[tuple[str, str, str | None, str | None]]:
-        """Articles not indexed yet, in id order, with ids above `after` (the last id of
-        the previous batch: everything pending below it was in that batch):
-        (id, text, published, agencies)."""
-        return self.conn.execute(
-            "SELECT a.id, COALESCE(a.text, ''), a.published, a.agencies FROM articles a "
-            "LEFT JOIN dedup_signatures s ON s.article_id = a.id "
-            "WHERE a.id > ? AND s.article_id IS NULL ORDER BY a.id LIMIT ?",
-            [after, limit],
-        ).fetchall()
+        self, limit: int, after: tuple[str | None, int] | None = None
+    ) -> tuple[list[tuple[str, str, str | None, str | None]], tuple[str | None, int] | None]:
+        """Articles not indexed yet, in order of publication (undated ones first), and the
+        cursor to pass back for the next page: (id, text, published, agencies) rows.
+
+        Copies of one wire story are published within hours of each other, so taken in
+        this order they mostly land in one commit window, and their neighbourhood is
+        reclustered once rather than once per window they are spread over. `after` is
+        (published, rowid) of the last row taken (None: from the start); pages follow the
+        `published` index, rowid breaking ties.
+        """
+        cols = "a.rowid, a.id, COALESCE(a.text, ''), a.published, a.agencies"
+        join = "FROM articles a LEFT JOIN dedup_signatures s ON s.article_id = a.id"
+        rows: list[tuple[Any, ...]] = []
+        if after is None or after[0] is None:
+            rows = self.conn.execute(
+                f"SELECT {cols} {join} WHERE a.published IS NULL AND a.rowid > ? "
+                "AND s.article_id IS NULL ORDER BY a.rowid LIMIT ?",
+                [after[1] if after else -1, limit],
+            ).fetchall()
+            after = (None, rows[-1][0]) if rows else after
+        if len(rows) < limit:
+            start = after if after is not None and after[0] is not None else ("", -1)
+            rows += self.conn.execute(
+                f"SELECT {cols} {join} WHERE a.published IS NOT NULL "
+                "AND (a.published, a.rowid) > (?, ?) AND s.article_id IS NULL "
+                "ORDER BY a.published, a.rowid LIMIT ?",
+                [start[0], start[1], limit - len(rows)],
+            ).fetchall()
+        if not rows:
+            return [], after
+        last = rows[-1]
+        return [r[1:] for r in rows], (last[3], last[0])
 
     def count_pending(self) -> int:
         return int(
@@ -338,6 +360,20 @@ class DedupStore:
             q = f"SELECT docno, article_id FROM dedup_signatures WHERE docno IN ({_marks(len(chunk))})"
             out.update(self.conn.execute(q, list(chunk)).fetchall())
         return out
+
+    def signatures_by_docno(self, docnos: Iterable[int]) -> Iterator[tuple[int, str, bytes, int]]:
+        """(docno, article_id, signatures, passages) of these docnos."""
+        for chunk in _chunks(sorted(set(docnos))):
+            q = (
+                "SELECT docno, article_id, signatures, passages FROM dedup_signatures "
+                f"WHERE docno IN ({_marks(len(chunk))})"
+            )
+            yield from self.conn.execute(q, list(chunk))
+
+    def signatures_of(self, ids: Iterable[str]) -> Iterator[tuple[int, str, bytes, int]]:
+        """(docno, article_id, signatures, passages) of these article ids."""
+        for aid, docno, blob, nper in self.signature_rows(ids, "docno, signatures, passages"):
+            yield docno, aid, blob, nper
 
     def signature_rows(self, ids: Iterable[str], columns: str) -> Iterator[tuple[Any, ...]]:
         for chunk in _chunks(sorted(set(ids))):

@@ -196,6 +196,99 @@ def test_hot_buckets_give_the_same_pairs_whatever_the_batching(tmp_path: Path) -
     assert clusters_by_url(one) == clusters_by_url(many)
 
 
+def test_pending_articles_are_paged_by_publication_without_gaps(tmp_path: Path) -> None:
+    """Pages follow publication time (undated first) and lose no article to ties."""
+    rows = [
+        {"url": f"https://example.org/{i}", "outlet": "t", "text": story(i, 2),
+         "published": None if i % 4 == 0 else f"2025-01-0{1 + i % 3}T10:00:00+00:00"}
+        for i in range(23)
+    ]
+    with Store(tmp_path / "p.db") as s:
+        s.upsert_articles(rows)
+    conn = sqlite3.connect(str(tmp_path / "p.db"), isolation_level=None)
+    dedup.update(conn)  # creates the tables
+    conn.execute("DELETE FROM dedup_signatures")
+    from dedup.store import DedupStore
+
+    store, after, seen = DedupStore(conn), None, []
+    while True:
+        page, after = store.pending_articles(2, after)
+        if not page:
+            break
+        seen.extend(page)
+    assert len(seen) == 23 and len({r[0] for r in seen}) == 23
+    published = [r[2] for r in seen]
+    undated = published.count(None)
+    assert published[:undated] == [None] * undated and None not in published[undated:]
+    assert published[undated:] == sorted(published[undated:])
+    conn.close()
+    # And a run in tiny batches and windows indexes every one of them.
+    conn = make_db(tmp_path / "q.db", {})
+    with Store(tmp_path / "q.db") as s:
+        s.upsert_articles(rows)
+    dedup.update(conn, batch_size=2, commit_every=4)
+    assert conn.execute("SELECT COUNT(*) FROM dedup_signatures").fetchone()[0] == 23
+
+
+def _edited_twin(paragraph: str) -> str:
+    """`paragraph` with one word replaced, chosen so that some of its LSH keys stay the
+    paragraph's and some do not (the edit removed a minimum shingle)."""
+    params = Params()
+    words = paragraph.split()
+
+    def keys(text: str) -> set[int]:
+        from dedup.sketch import band_keys
+
+        batch = sketch_texts([text], params)
+        sig = passage_signatures(batch.shingles, batch.passage_offsets, params)
+        return set(band_keys(sig, params).ravel().tolist())
+
+    mine = keys(paragraph)
+    for at in range(10, len(words) - 10):
+        edited = " ".join([*words[:at], "geändert", *words[at + 1 :]])
+        theirs = keys(edited)
+        if mine & theirs and theirs - mine:
+            return edited
+    raise AssertionError("no edit changes some keys and keeps others")
+
+
+def test_edited_copies_of_hot_boilerplate_propose_no_pairs(tmp_path: Path) -> None:
+    """Two unrelated stories ending in the same lightly edited standard paragraph meet
+    in a small bucket of their own; once the paragraph's other buckets are hot, that
+    bucket proposes nothing either, whatever the order the articles came in."""
+    standard = story(999, 1)
+    edited = _edited_twin(standard)
+    texts = {f"std{i}": story(i, 3) + "\n\n" + standard for i in range(4)}
+    texts.update({f"ed{i}": story(50 + i, 3) + "\n\n" + edited for i in range(2)})
+
+    def pairs(c: sqlite3.Connection) -> list[tuple]:
+        return c.execute(
+            "SELECT ua.url, ub.url FROM dedup_pairs p JOIN articles ua ON ua.id = p.a "
+            "JOIN articles ub ON ub.id = p.b ORDER BY 1, 2"
+        ).fetchall()
+
+    def ed_pair(c: sqlite3.Connection) -> bool:
+        return any(a.endswith("/ed0") and b.endswith("/ed1") or a.endswith("/ed1") and b.endswith("/ed0") for a, b in pairs(c))
+
+    roomy = make_db(tmp_path / "roomy.db", texts)
+    dedup.update(roomy, max_bucket=100)
+    assert ed_pair(roomy)  # with no hot bucket the shared paragraph pairs them
+    one = make_db(tmp_path / "one.db", texts)
+    dedup.update(one, max_bucket=3)
+    assert not ed_pair(one) and pairs(one) == []
+    # The edited pair first (paired: nothing is hot yet), then the standard copies turn
+    # the paragraph's buckets hot and the pair is taken back.
+    late = make_db(tmp_path / "late.db", {})
+    store = Store(tmp_path / "late.db")
+    for key in ["ed0", "ed1", "std0", "std1", "std2", "std3"]:
+        store.upsert_articles([{"url": f"https://example.org/{key}", "outlet": "t", "text": texts[key]}])
+        dedup.update(late, max_bucket=3)
+        if key == "ed1":
+            assert ed_pair(late)
+    assert pairs(late) == pairs(one)
+    assert clusters_by_url(late) == clusters_by_url(one)
+
+
 def test_batch_verification_equals_pairwise() -> None:
     """`verify_pairs` gives, for each pair, what `verify` gives for it alone."""
     from dedup.sketch import unique
