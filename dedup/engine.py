@@ -1,9 +1,10 @@
 """Incremental indexing and clustering over the dedup tables.
 
-New articles are taken in windows of `commit_every`, one transaction each. Their
-signatures are computed and stored `batch_size` at a time (`sketch_batch`); then the
-whole window enters the LSH index, its candidates are verified into pairs
-(`pair_window`), and every derived fact whose inputs changed is recomputed, in
+New articles are taken in order of publication, in windows of `commit_every`, one
+transaction each (a story's copies appear within hours, so they mostly share a
+window and their neighbourhood is recomputed once). Their signatures are computed
+and stored `batch_size` at a time (`sketch_batch`); then the whole window enters
+the LSH index, its candidates are verified into pairs (`pair_window`), and every derived fact whose inputs changed is recomputed, in
 dependency order (see `dedup.relations`):
 
     pairs -> background0 -> container -> background -> copy edges -> clusters, links
