@@ -31,7 +31,7 @@ from dedup.lsh import LshIndex
 from dedup.sketch import Doc, band_keys, passage_signatures, sketch_texts, unique
 from dedup.store import DedupStore, blob_u32, u32_blob
 from dedup.support import blocked_rows, dead_keys, hot_keys, live_key_sets, live_triples
-from dedup.verify import verify_pairs
+from dedup.verify import expand, verify_pairs
 
 
 @dataclass
@@ -142,13 +142,6 @@ def _doc_from_row(aid: str, sizes: str, blob: bytes, text_hash: str) -> Doc:
     return Doc(aid, text_hash, u32_blob(blob), offsets)
 
 
-def _expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For ranges [starts[i], starts[i] + counts[i]): (i, position) of every element."""
-    owner = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-    first = np.cumsum(counts) - counts
-    return owner, starts[owner] + np.arange(len(owner), dtype=np.int64) - first[owner]
-
-
 def _candidates(
     index: LshIndex,
     keys: np.ndarray,
@@ -182,7 +175,7 @@ def _candidates(
         in_ok = ok[j] == ks
         j, ks, src = j[in_ok], ks[in_ok], src[in_ok]
         lo, hi = np.searchsorted(q, j, "left"), np.searchsorted(q, j, "right")
-        owner, at = _expand(lo, hi - lo)
+        owner, at = expand(lo, hi - lo)
         k, a, b = ks[owner], src[owner], mem[at].astype(np.int64)
         keep = (a != b) & live_triples(k, a, b, dead.keys)
         a, b = a[keep], b[keep]
