@@ -4,8 +4,9 @@ New articles are taken in order of publication, in windows of `commit_every`, on
 transaction each (a story's copies appear within hours, so they mostly share a
 window and their neighbourhood is recomputed once). Their signatures are computed
 and stored `batch_size` at a time (`sketch_batch`); then the whole window enters
-the LSH index, its candidates are verified into pairs (`pair_window`), and every derived fact whose inputs changed is recomputed, in
-dependency order (see `dedup.relations`):
+the LSH index, its candidates are verified into pairs (`pair_window`), and every
+derived fact whose inputs changed is recomputed, in dependency order (see
+`dedup.relations`):
 
     pairs -> background0 -> container -> background -> copy edges -> clusters, links
 
@@ -16,10 +17,12 @@ result is a function of the set of articles, whatever their order or batching.
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +31,7 @@ import numpy as np
 from dedup import relations as rel
 from dedup.params import Params
 from dedup.lsh import LshIndex
-from dedup.sketch import Doc, band_keys, passage_signatures, sketch_texts, unique
+from dedup.sketch import Doc, band_keys, passage_signatures, runs, sketch_texts, unique
 from dedup.store import DedupStore, blob_u32, u32_blob
 from dedup.support import blocked_rows, dead_keys, hot_keys, live_key_sets, live_triples
 from dedup.verify import expand, verify_pairs
@@ -147,6 +150,7 @@ def _candidates(
     keys: np.ndarray,
     docnos: np.ndarray,
     uk: np.ndarray,
+    new_count: np.ndarray,
     sizes: np.ndarray,
     params: Params,
     dead: _DeadKeys,
@@ -156,9 +160,9 @@ def _candidates(
     Returns (pairs, crossing): pairs as (docno, docno) rows, lower docno first, that
     meet in a bucket holding at most `max_bucket` articles with both entries live
     (`dedup.support`); crossing, the buckets the new entries made hot (over the bound
-    now, within it without them). `uk`: the unique keys, `sizes`: their buckets' sizes.
+    now, within it without them). `uk`: the unique keys, `new_count`: their entries in
+    `keys`, `sizes`: their buckets' sizes.
     """
-    new_count = np.searchsorted(keys, uk, "right") - np.searchsorted(keys, uk, "left")
     crossing = uk[(sizes > params.max_bucket) & (sizes - new_count <= params.max_bucket)]
     ok_all = uk[sizes <= params.max_bucket]
     found = []
@@ -309,11 +313,13 @@ def pair_window(
     dead = _DeadKeys(store, index, params, first_new=min(docno.values(), default=0))
     if len(index.segments) > before:
         new_seg = index.segments[-1]
-        uk = unique(new_seg.keys)
+        uk, new_count = runs(new_seg.keys)
         sizes = index.sizes(uk)
         dead.add_rows(rows, row_doc, uk[sizes > params.max_bucket])
-        cand, crossing = _candidates(index, new_seg.keys, new_seg.docnos, uk, sizes, params, dead)
-        del uk, sizes
+        cand, crossing = _candidates(
+            index, new_seg.keys, new_seg.docnos, uk, new_count, sizes, params, dead
+        )
+        del uk, new_count, sizes
     else:
         cand, crossing = np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
     index.compact()
@@ -550,28 +556,35 @@ def _member_stats(
     comp: list[str], rep: str, sets: dict[str, np.ndarray]
 ) -> dict[str, tuple[float, float]]:
     """Per member: (share of its shingles found in the rest of its cluster, Jaccard with
-    the representative). One pass over the cluster: each shingle's number of holders."""
+    the representative). One pass over the cluster: each shingle's number of holders,
+    then every member's shingles looked up at once."""
     if len(comp) == 1:
         return {comp[0]: (0.0, 1.0)}
     empty = np.zeros(0, np.uint32)
-    mine = {x: sets.get(x, empty) for x in comp}
-    every = np.sort(np.concatenate(list(mine.values())))
-    starts = np.flatnonzero(np.concatenate(([True], every[1:] != every[:-1])))
-    values, holders = every[starts], np.diff(np.append(starts, len(every)))
-    r = mine[rep]
-    out = {}
-    for x, m in mine.items():
-        if not len(m):
-            out[x] = (0.0, 1.0 if x == rep else 0.0)
-            continue
-        share = float((holders[np.searchsorted(values, m)] > 1).mean())
-        if not len(r):
-            out[x] = (round(share, 4), 0.0)
-            continue
-        pos = np.searchsorted(r, m)
+    mine = [sets.get(x, empty) for x in comp]
+    lens = np.array([len(m) for m in mine], dtype=np.int64)
+    flat = np.concatenate(mine)
+    values, holders = runs(np.sort(flat))
+    shared = holders[np.searchsorted(values, flat)] > 1
+    r = sets.get(rep, empty)
+    if len(r):
+        pos = np.searchsorted(r, flat)
         pos[pos == len(r)] = 0
-        inter = int((r[pos] == m).sum())
-        out[x] = (round(share, 4), round(inter / (len(m) + len(r) - inter), 4))
+        in_rep = r[pos] == flat
+    else:
+        in_rep = np.zeros(len(flat), dtype=bool)
+    # Sums per member over its range of `flat` (members without shingles sum nothing).
+    bounds = np.concatenate(([0], np.cumsum(lens)))
+    n_shared = np.add.reduceat(np.append(shared, False).astype(np.int64), bounds[:-1])
+    n_inter = np.add.reduceat(np.append(in_rep, False).astype(np.int64), bounds[:-1])
+    out = {}
+    for x, n, s, inter in zip(comp, lens.tolist(), n_shared.tolist(), n_inter.tolist(), strict=True):
+        if not n:
+            out[x] = (0.0, 1.0 if x == rep else 0.0)
+        elif not len(r):
+            out[x] = (round(s / n, 4), 0.0)
+        else:
+            out[x] = (round(s / n, 4), round(inter / (n + len(r) - inter), 4))
     return out
 
 
@@ -590,6 +603,26 @@ def update(
     and a run killed mid-way keeps every commit before it.
     """
     params = Params.from_kwargs(kwargs)
+    with _rare_gc():
+        return _update(conn, params, batch_size, commit_every)
+
+
+@contextmanager
+def _rare_gc() -> Iterator[None]:
+    """Collect garbage less often: a window makes millions of small objects that live
+    until it ends (pairs, nodes, dicts), and with the default thresholds the collector
+    walks them over and over."""
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _update(
+    conn: sqlite3.Connection, params: Params, batch_size: int, commit_every: int
+) -> dict[str, Any]:
     store = DedupStore(conn)
     started = time.perf_counter()
     summary = Summary()
