@@ -556,35 +556,37 @@ def _member_stats(
     comp: list[str], rep: str, sets: dict[str, np.ndarray]
 ) -> dict[str, tuple[float, float]]:
     """Per member: (share of its shingles found in the rest of its cluster, Jaccard with
-    the representative). One pass over the cluster: each shingle's number of holders,
-    then every member's shingles looked up at once."""
+    the representative). One sort of every member's shingles, each tagged with its
+    member: a run of equal shingles is shared when it holds two or more members, and
+    counts toward a member's intersection with the representative when it holds both."""
     if len(comp) == 1:
         return {comp[0]: (0.0, 1.0)}
     empty = np.zeros(0, np.uint32)
     mine = [sets.get(x, empty) for x in comp]
     lens = np.array([len(m) for m in mine], dtype=np.int64)
-    flat = np.concatenate(mine)
-    values, holders = runs(np.sort(flat))
-    shared = holders[np.searchsorted(values, flat)] > 1
-    r = sets.get(rep, empty)
-    if len(r):
-        pos = np.searchsorted(r, flat)
-        pos[pos == len(r)] = 0
-        in_rep = r[pos] == flat
-    else:
-        in_rep = np.zeros(len(flat), dtype=bool)
-    # Sums per member over its range of `flat` (members without shingles sum nothing).
-    bounds = np.concatenate(([0], np.cumsum(lens)))
-    n_shared = np.add.reduceat(np.append(shared, False).astype(np.int64), bounds[:-1])
-    n_inter = np.add.reduceat(np.append(in_rep, False).astype(np.int64), bounds[:-1])
+    who = np.repeat(np.arange(len(comp), dtype=np.uint64), lens)
+    tagged = np.sort((np.concatenate(mine).astype(np.uint64) << np.uint64(32)) | who)
+    value, owner = tagged >> np.uint64(32), (tagged & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    # Sets hold each shingle once, so equal neighbours are two members holding it.
+    same = value[1:] == value[:-1]
+    shared = np.zeros(len(value), dtype=bool)
+    shared[1:] |= same
+    shared[:-1] |= same
+    n_shared = np.bincount(owner[shared], minlength=len(comp))
+    run = np.concatenate(([0], np.cumsum(~same)))
+    r = comp.index(rep)
+    with_rep = np.zeros(int(run[-1]) + 1 if len(run) else 0, dtype=bool)
+    with_rep[run[owner == r]] = True
+    n_inter = np.bincount(owner[with_rep[run]], minlength=len(comp))
+    r_len = int(lens[r])
     out = {}
     for x, n, s, inter in zip(comp, lens.tolist(), n_shared.tolist(), n_inter.tolist(), strict=True):
         if not n:
             out[x] = (0.0, 1.0 if x == rep else 0.0)
-        elif not len(r):
+        elif not r_len:
             out[x] = (round(s / n, 4), 0.0)
         else:
-            out[x] = (round(s / n, 4), round(inter / (n + len(r) - inter), 4))
+            out[x] = (round(s / n, 4), round(inter / (n + r_len - inter), 4))
     return out
 
 

@@ -375,3 +375,33 @@ def test_components_equal_union_find() -> None:
         for i in ids:
             groups.setdefault(sets.find(i), []).append(i)
         assert components(ids, edges) == sorted(groups.values(), key=lambda v: v[0])
+
+
+def test_member_stats_equal_set_arithmetic() -> None:
+    """Share in the rest of the cluster and Jaccard with the representative, as computed
+    from Python sets (members with no shingles included)."""
+    from dedup.engine import _member_stats
+
+    rng = np.random.default_rng(5)
+    for trial in range(200):
+        n = int(rng.integers(2, 9))
+        comp = [f"m{i}" for i in range(n)]
+        pool = rng.integers(0, 60, size=40).astype(np.uint32)
+        sets = {
+            x: np.unique(rng.choice(pool, size=int(rng.integers(0, 25))))
+            for x in comp
+            if trial % 7 or x != "m1"  # sometimes a member without a set at all
+        }
+        rep = comp[int(rng.integers(0, n))]
+        got = _member_stats(comp, rep, sets)
+        py = {x: set(sets.get(x, np.zeros(0, np.uint32)).tolist()) for x in comp}
+        for x in comp:
+            rest = set().union(*(py[y] for y in comp if y != x))
+            share = len(py[x] & rest) / len(py[x]) if py[x] else 0.0
+            if not py[x]:
+                sim = 1.0 if x == rep else 0.0
+            elif not py[rep]:
+                sim = 0.0
+            else:
+                sim = len(py[x] & py[rep]) / len(py[x] | py[rep])
+            assert got[x] == (round(share, 4), round(sim, 4)), (trial, x)
