@@ -565,7 +565,8 @@ def _member_stats(
     mine = [sets.get(x, empty) for x in comp]
     lens = np.array([len(m) for m in mine], dtype=np.int64)
     who = np.repeat(np.arange(len(comp), dtype=np.uint64), lens)
-    tagged = np.sort((np.concatenate(mine).astype(np.uint64) << np.uint64(32)) | who)
+    # Each member's stretch is sorted already: timsort merges them (`kind="stable"`).
+    tagged = np.sort((np.concatenate(mine).astype(np.uint64) << np.uint64(32)) | who, kind="stable")
     value, owner = tagged >> np.uint64(32), (tagged & np.uint64(0xFFFFFFFF)).astype(np.int64)
     # Sets hold each shingle once, so equal neighbours are two members holding it.
     same = value[1:] == value[:-1]
