@@ -97,6 +97,21 @@ def test_quotes_dashes_and_case_are_unified() -> None:
     assert a == b
 
 
+def test_lone_surrogates_are_text_not_errors() -> None:
+    """Broken JSON escapes leave lone surrogates in page text: they must not crash."""
+    from dedup.normalize import passage_texts
+    from dedup.sketch import word_hash, word_hashes
+
+    line = "der minister sprach \ud800 gestern in berlin vor vielen journalisten x\udfffy"
+    assert passage_texts(line.title()) == [line]
+    hashes, where = word_hashes([line])
+    assert hashes.tolist() == [word_hash(w) for w in line.split()]
+    assert where.tolist() == [0] * len(line.split())
+    batch = sketch_texts([line, line.replace("\ud800", "\ufffd")], Params())
+    assert batch.doc_passages.tolist() == [1, 1]
+    assert batch.text_hashes[0] != batch.text_hashes[1]
+
+
 def test_signature_equals_datasketch_minhash() -> None:
     params = Params(num_perm=30, bands=10, rows=3)
     batch = sketch_texts([story(1), story(2)], params)

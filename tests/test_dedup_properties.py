@@ -111,8 +111,12 @@ def test_words_are_the_word_runs(line: str) -> None:
     assert words(line) == re.findall(r"\w+", line)
 
 
+# Characters that separate words although they are not ASCII (and some that do not).
+_WIDE_CHARS = st.sampled_from(list("\xa0\x85\u2000\u200b\u2028\u202f\u3000\u1680€·«»×÷²µº\u2070\u2071"))
+
+
 @given(
-    st.lists(st.text(_NEWS_CHARS | st.characters(), max_size=60), max_size=6),
+    st.lists(st.text(_NEWS_CHARS | _WIDE_CHARS | st.characters(), max_size=60), max_size=6),
     st.sampled_from([1 << 20, 1, 30]),
 )
 def test_batch_word_hashes_are_the_words_hashed_one_by_one(
@@ -133,6 +137,19 @@ def test_batch_word_hashes_are_the_words_hashed_one_by_one(
         sketch._CHUNK_CHARS = saved
     want = [(word_hash(w), i) for i, p in enumerate(passages) for w in words(p)]
     assert list(zip(hashes.tolist(), where.tolist(), strict=True)) == want
+
+
+def test_every_character_separates_words_as_words_does() -> None:
+    """`word_hashes` finds the separators on UTF-8 bytes; `words` on characters."""
+    import numpy as np
+
+    from dedup.normalize import words
+    from dedup.sketch import word_hashes
+
+    passages = [f"a{chr(c)}b" for c in range(0x110000)]  # lone surrogates too
+    _, where = word_hashes(passages)
+    counts = np.bincount(where, minlength=len(passages))
+    assert counts.tolist() == [len(words(p)) for p in passages]
 
 
 def test_whitespace_list_is_complete() -> None:
