@@ -97,6 +97,16 @@ def test_quotes_dashes_and_case_are_unified() -> None:
     assert a == b
 
 
+def test_unify_equals_translate_over_every_character() -> None:
+    from dedup.normalize import _UNIFY, _unify
+
+    table = str.maketrans(_UNIFY)
+    chars = [chr(c) for c in range(0x110000)]
+    assert [_unify(c) for c in chars] == [c.translate(table) for c in chars]
+    text = "x".join(chars)
+    assert _unify(text) == text.translate(table)
+
+
 def test_lone_surrogates_are_text_not_errors() -> None:
     """Broken JSON escapes leave lone surrogates in page text: they must not crash."""
     from dedup.normalize import passage_texts
