@@ -252,7 +252,7 @@ def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:
             acc += wh[j : n - kk + 1 + j] * _FOLD[j % len(_FOLD)]
         valid = wpass[: len(acc)] == wpass[kk - 1 :] if len(acc) else np.zeros(0, bool)
         sh = _fmix(acc[valid], 64) >> _U64(32)
-    keyed = unique((wpass[: len(acc)][valid].astype(_U64) << _U64(32)) | sh)
+    keyed = _unique_grouped((wpass[: len(acc)][valid].astype(_U64) << _U64(32)) | sh)
     shingles = (keyed & _MASK32).astype(np.uint32)
     per_pass = np.bincount((keyed >> _U64(32)).astype(np.int64), minlength=n_pass)
     offsets = np.concatenate(([0], np.cumsum(per_pass)[:-1])).astype(np.int64)
@@ -266,6 +266,20 @@ def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:
         for a, b in zip(wbounds[:-1].tolist(), wbounds[1:].tolist(), strict=True)
     ]
     return Batch(shingles, offsets, doc_passages, hashes)
+
+
+def _unique_grouped(keys: np.ndarray) -> np.ndarray:
+    """`unique(keys)` for keys that come in ascending groups (here: one per passage).
+
+    Timsort (`kind="stable"`) sorts these several times faster than the default
+    quicksort: it sorts short stretches and merges them, and stretches from
+    different groups merge almost for free.
+    """
+    keys = np.sort(keys, kind="stable")
+    keep = np.empty(len(keys), dtype=bool)
+    keep[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+    return keys[keep]
 
 
 def sketch_texts(texts: list[str], params: Params) -> Batch:
