@@ -220,13 +220,15 @@ def _word_hashes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
     # word k starts at edges[2k] and ends (exclusive) at edges[2k + 1]
     edges = np.flatnonzero(np.diff(inword, prepend=False, append=False))
     starts, ends = edges[0::2], edges[1::2]
-    passage = np.searchsorted(np.flatnonzero(b == 0), starts)
+    cuts = np.searchsorted(starts, np.flatnonzero(b == 0))  # words before each passage end
+    passage = np.repeat(np.arange(len(cuts) + 1), np.diff(cuts, prepend=0, append=len(starts)))
     with np.errstate(over="ignore"):
         prefix = np.zeros(n + 1, dtype=_U64)
-        np.cumsum(b * _powers(_PINV, n), out=prefix[1:])
+        np.multiply(b, _powers(_PINV, n), out=prefix[1:])
+        np.cumsum(prefix[1:], out=prefix[1:])
         h = (prefix[ends] - prefix[starts]) * _powers(_P, n)[ends - 1]
         h ^= (ends - starts).astype(_U64) * _LEN
-    return _fmix(h, 64), passage.astype(np.int64)
+    return _fmix(h, 64), passage.astype(np.int64, copy=False)
 
 
 def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:
