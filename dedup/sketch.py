@@ -3,8 +3,10 @@
 The batch's cleaned passages (see `dedup.normalize`) are cut into words, and
 everything after that is array arithmetic over the whole batch:
 
-1. Words are runs of letters, digits and `_` (`dedup.normalize.words`); each distinct word is hashed once (xxh3, 64 bits) and
-   kept in a per-process table, so a batch costs one dict lookup per word.
+1. Words are runs of letters, digits and `_` (`dedup.normalize.words`), found on the
+   UTF-8 bytes of the batch's passages: ASCII separators with a byte table, the others
+   by the code point decoded at their lead byte. Each word hashes to a polynomial of
+   its bytes (64 bits), read off prefix sums: no Python code runs per word.
 2. Word k-gram (shingle) hashes by folding k consecutive word hashes with odd
    multipliers; windows that cross a passage end are dropped. Shingles are 32 bits
    and unique within their passage.
@@ -144,9 +146,10 @@ def _powers(base: np.uint64, n: int) -> np.ndarray:
 def word_hash(word: str) -> int:
     """The hash of one word, as `word_hashes` computes it (a reference for tests)."""
     h = 0
-    for byte in word.encode("utf-8"):
+    data = word.encode("utf-8", "surrogatepass")
+    for byte in data:
         h = (h * int(_P) + byte) % 2**64
-    mixed = _fmix(np.array([h ^ ((len(word.encode("utf-8")) * int(_LEN)) % 2**64)], _U64), 64)
+    mixed = _fmix(np.array([h ^ ((len(data) * int(_LEN)) % 2**64)], _U64), 64)
     return int(mixed[0])
 
 
@@ -155,17 +158,24 @@ WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
     "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-# Everything that is not part of a word becomes a space (`dedup.normalize.words`), and
-# so does whitespace and NUL, which separates the passages of a batch.
-_SEPARATE = str.maketrans({**_NONWORD, **{ord(c): " " for c in WHITESPACE + "\x00"}})
+# The code points that end a word: all that `dedup.normalize.words` turns into spaces,
+# and whitespace, where `str.split` cuts.
+_SEPARATORS = {*_NONWORD, *map(ord, WHITESPACE)}
+# ASCII separators as UTF-8 bytes become spaces with one `bytes.translate`; NUL stays,
+# it marks the passage ends of a batch. Bytes >= 0x80 are parts of wider characters.
+_ASCII_SEPARATE = bytes(0x20 if 0 < c < 0x80 and c in _SEPARATORS else c for c in range(256))
+# The wider separators (no-break spaces, General Punctuation, "«", "€"), by code point:
+# all are below U+10000, two or three bytes long in UTF-8.
+_WIDE_SEPARATOR = np.zeros(0x10000, dtype=bool)
+_WIDE_SEPARATOR[[c for c in _SEPARATORS if c >= 0x80]] = True
 
 
 def word_hashes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(uint64 hash of every word, index of its passage).
 
     The words are those of `dedup.normalize.words`; all of them are found and hashed
-    with array operations over the UTF-8 bytes of the passages, about a megabyte at a
-    time (which bounds the tables of powers).
+    with array operations over the UTF-8 bytes of the passages, about 128K characters
+    at a time (the tables of powers then stay in the CPU cache).
     """
     hashes, where = [], []
     first = size = 0
@@ -181,27 +191,52 @@ def word_hashes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(hashes), np.concatenate(where)
 
 
-_CHUNK_CHARS = 1 << 20
+_CHUNK_CHARS = 1 << 17
+
+
+def _word_bytes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The passages' UTF-8 bytes, NUL after NUL, and which of the bytes are in words.
+
+    Separators are found on the bytes: `str.translate` with a table of all of them
+    would cost more than the rest of the hashing.
+    """
+    text = "\x00".join(passages)
+    if text.count("\x00") >= len(passages):  # NUL within a passage: a separator
+        text = "\x00".join([p.replace("\x00", " ") for p in passages])
+    # (lone surrogates, as broken JSON escapes leave them, are encoded, not an error)
+    data = text.encode("utf-8", "surrogatepass").translate(_ASCII_SEPARATE)
+    b = np.frombuffer(data, dtype=np.uint8)
+    inword = b > 0x20
+    if not text.isascii():
+        inword[_wide_separators(b)] = False
+    return b, inword
+
+
+def _wide_separators(b: np.ndarray) -> np.ndarray:
+    """Where the bytes of non-ASCII separators are in the UTF-8 `b` (decoded at lead bytes only)."""
+    lead = np.flatnonzero((b >= 0xC2) & (b < 0xF0))  # first bytes of 2- and 3-byte characters
+    c0, c1 = b[lead].astype(np.intp), b[lead + 1].astype(np.intp) & 0x3F
+    c2 = b[np.minimum(lead + 2, len(b) - 1)] & 0x3F  # (past the end only when unused)
+    cp = np.where(c0 < 0xE0, (c0 & 0x1F) << 6 | c1, (c0 & 0x0F) << 12 | c1 << 6 | c2)
+    sep = lead[_WIDE_SEPARATOR[cp]]
+    return np.concatenate((sep, sep + 1, sep[b[sep] >= 0xE0] + 2))
 
 
 def _word_hashes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    text = "\x00".join([p.translate(_SEPARATE) for p in passages])
-    b = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    b, inword = _word_bytes(passages)
     n = len(b)
-    if not n:
-        return np.zeros(0, _U64), np.zeros(0, np.int64)
-    boundary = b == 0  # between passages
-    inword = ~(boundary | (b == 0x20))
-    edge = np.diff(inword.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edge == 1)
-    ends = np.flatnonzero(edge == -1)  # exclusive
-    passage = np.cumsum(boundary)[starts]
+    # word k starts at edges[2k] and ends (exclusive) at edges[2k + 1]
+    edges = np.flatnonzero(np.diff(inword, prepend=False, append=False))
+    starts, ends = edges[0::2], edges[1::2]
+    cuts = np.searchsorted(starts, np.flatnonzero(b == 0))  # words before each passage end
+    passage = np.repeat(np.arange(len(cuts) + 1), np.diff(cuts, prepend=0, append=len(starts)))
     with np.errstate(over="ignore"):
-        prefix = np.cumsum(b.astype(_U64) * _powers(_PINV, n), dtype=_U64)
-        before = np.where(starts > 0, prefix[np.maximum(starts - 1, 0)], _U64(0))
-        h = (prefix[ends - 1] - before) * _powers(_P, n)[ends - 1]
+        prefix = np.zeros(n + 1, dtype=_U64)
+        np.multiply(b, _powers(_PINV, n), out=prefix[1:])
+        np.cumsum(prefix[1:], out=prefix[1:])
+        h = (prefix[ends] - prefix[starts]) * _powers(_P, n)[ends - 1]
         h ^= (ends - starts).astype(_U64) * _LEN
-    return _fmix(h, 64), passage.astype(np.int64)
+    return _fmix(h, 64), passage.astype(np.int64, copy=False)
 
 
 def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:
@@ -227,7 +262,7 @@ def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:
             acc += wh[j : n - kk + 1 + j] * _FOLD[j % len(_FOLD)]
         valid = wpass[: len(acc)] == wpass[kk - 1 :] if len(acc) else np.zeros(0, bool)
         sh = _fmix(acc[valid], 64) >> _U64(32)
-    keyed = unique((wpass[: len(acc)][valid].astype(_U64) << _U64(32)) | sh)
+    keyed = _unique_grouped((wpass[: len(acc)][valid].astype(_U64) << _U64(32)) | sh)
     shingles = (keyed & _MASK32).astype(np.uint32)
     per_pass = np.bincount((keyed >> _U64(32)).astype(np.int64), minlength=n_pass)
     offsets = np.concatenate(([0], np.cumsum(per_pass)[:-1])).astype(np.int64)
@@ -241,6 +276,20 @@ def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:
         for a, b in zip(wbounds[:-1].tolist(), wbounds[1:].tolist(), strict=True)
     ]
     return Batch(shingles, offsets, doc_passages, hashes)
+
+
+def _unique_grouped(keys: np.ndarray) -> np.ndarray:
+    """`unique(keys)` for keys that come in ascending groups (here: one per passage).
+
+    Timsort (`kind="stable"`) sorts these several times faster than the default
+    quicksort: it sorts short stretches and merges them, and stretches from
+    different groups merge almost for free.
+    """
+    keys = np.sort(keys, kind="stable")
+    keep = np.empty(len(keys), dtype=bool)
+    keep[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+    return keys[keep]
 
 
 def sketch_texts(texts: list[str], params: Params) -> Batch:

@@ -97,6 +97,41 @@ def test_quotes_dashes_and_case_are_unified() -> None:
     assert a == b
 
 
+def test_unify_equals_translate_over_every_character() -> None:
+    from dedup.normalize import _UNIFY, _unify
+
+    table = str.maketrans(_UNIFY)
+    chars = [chr(c) for c in range(0x110000)]
+    assert [_unify(c) for c in chars] == [c.translate(table) for c in chars]
+    text = "x".join(chars)
+    assert _unify(text) == text.translate(table)
+
+
+def test_unique_of_grouped_keys_equals_unique() -> None:
+    from dedup.sketch import _unique_grouped, unique
+
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 2, 3, 1000, 100_000):
+        group = np.sort(rng.integers(0, max(1, n // 40), n)).astype(np.uint64) << np.uint64(32)
+        keys = group | rng.integers(0, 50, n).astype(np.uint64)  # with repeats
+        assert np.array_equal(_unique_grouped(keys), unique(keys))
+
+
+def test_lone_surrogates_are_text_not_errors() -> None:
+    """Broken JSON escapes leave lone surrogates in page text: they must not crash."""
+    from dedup.normalize import passage_texts
+    from dedup.sketch import word_hash, word_hashes
+
+    line = "der minister sprach \ud800 gestern in berlin vor vielen journalisten x\udfffy"
+    assert passage_texts(line.title()) == [line]
+    hashes, where = word_hashes([line])
+    assert hashes.tolist() == [word_hash(w) for w in line.split()]
+    assert where.tolist() == [0] * len(line.split())
+    batch = sketch_texts([line, line.replace("\ud800", "\ufffd")], Params())
+    assert batch.doc_passages.tolist() == [1, 1]
+    assert batch.text_hashes[0] != batch.text_hashes[1]
+
+
 def test_signature_equals_datasketch_minhash() -> None:
     params = Params(num_perm=30, bands=10, rows=3)
     batch = sketch_texts([story(1), story(2)], params)

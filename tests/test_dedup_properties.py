@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import dedup
 from crawler.store import Store
+from dedup.normalize import CREDIT_LABELS
 from tests.test_dedup_core import clusters_by_url, story
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -111,8 +112,14 @@ def test_words_are_the_word_runs(line: str) -> None:
     assert words(line) == re.findall(r"\w+", line)
 
 
+# Characters that separate words although they are not ASCII (and some that do not).
+_WIDE_CHARS = st.sampled_from(
+    list("\xa0\x85\u2000\u200b\u2028\u202f\u3000\u1680€·«»×÷²µº\u2070\u2071")
+)
+
+
 @given(
-    st.lists(st.text(_NEWS_CHARS | st.characters(), max_size=60), max_size=6),
+    st.lists(st.text(_NEWS_CHARS | _WIDE_CHARS | st.characters(), max_size=60), max_size=6),
     st.sampled_from([1 << 20, 1, 30]),
 )
 def test_batch_word_hashes_are_the_words_hashed_one_by_one(
@@ -133,6 +140,40 @@ def test_batch_word_hashes_are_the_words_hashed_one_by_one(
         sketch._CHUNK_CHARS = saved
     want = [(word_hash(w), i) for i, p in enumerate(passages) for w in words(p)]
     assert list(zip(hashes.tolist(), where.tolist(), strict=True)) == want
+
+
+def test_every_character_separates_words_as_words_does() -> None:
+    """`word_hashes` finds the separators on UTF-8 bytes; `words` on characters."""
+    import numpy as np
+
+    from dedup.normalize import words
+    from dedup.sketch import word_hashes
+
+    passages = [f"a{chr(c)}b" for c in range(0x110000)]  # lone surrogates too
+    _, where = word_hashes(passages)
+    counts = np.bincount(where, minlength=len(passages))
+    assert counts.tolist() == [len(words(p)) for p in passages]
+
+
+_LINE_BITS = st.sampled_from(
+    [*"abcfmqtvxü:.()[]©", " ", "\t", "\xa0", "...", "…", "[…]", "[...]", "(12)", "(c) "]
+    + ["alle rechte vorbehalten"]
+)
+
+
+@given(st.lists(_LINE_BITS | st.sampled_from(CREDIT_LABELS), max_size=12).map("".join))
+def test_furniture_prefilters_agree_with_the_regexes(line: str) -> None:
+    """`_furniture` runs its regexes only on lines that start or end suitably."""
+    from dedup.normalize import CREDIT_LINE, TRUNCATED, _furniture
+
+    line = line.strip()  # as `passage_texts` passes lines
+    by_regex = bool(
+        CREDIT_LINE.match(line)
+        or "©" in line
+        or "(c) " in line
+        or TRUNCATED.search(line, max(0, len(line) - 24))
+    )
+    assert _furniture(line) == by_regex
 
 
 def test_whitespace_list_is_complete() -> None:
