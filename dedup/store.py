@@ -33,6 +33,9 @@ Schema (browse it in Datasette; ids are `articles.id`):
     without being its copy.
 `cluster_containers` (view: container_id, cluster_id, share, members)
     The same per cluster, with the largest share.
+
+One index on `articles` belongs to dedup: `dedup_articles_order` (published, id), on
+which the articles not indexed yet are found.
 """
 
 from __future__ import annotations
@@ -160,6 +163,11 @@ class DedupStore:
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self.conn.execute(statement)
+        if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles'").fetchone():
+            # Pending articles are found on this index alone (`pending_articles`).
+            self.conn.execute(
+                "CREATE INDEX IF NOT EXISTS dedup_articles_order ON articles(published, id)"
+            )
         self._migrate_row_lsh()
 
     def drop(self) -> None:
@@ -196,39 +204,45 @@ class DedupStore:
     # -- articles -------------------------------------------------------------------
 
     def pending_articles(
-        self, limit: int, after: tuple[str | None, int] | None = None
-    ) -> tuple[list[tuple[str, str, str | None, str | None]], tuple[str | None, int] | None]:
+        self, limit: int, after: tuple[str | None, str] | None = None
+    ) -> tuple[list[tuple[str, str, str | None, str | None]], tuple[str | None, str] | None]:
         """Articles not indexed yet, in order of publication (undated ones first), and the
         cursor to pass back for the next page: (id, text, published, agencies) rows.
 
         Copies of one wire story are published within hours of each other, so taken in
         this order they mostly land in one commit window, and their neighbourhood is
         reclustered once rather than once per window they are spread over. `after` is
-        (published, rowid) of the last row taken (None: from the start); pages follow the
-        `published` index, rowid breaking ties.
+        (published, id) of the last row taken (None: from the start). Pages are found on
+        the index `dedup_articles_order` alone, which holds the articles' ids: walking
+        past a million indexed articles costs a second, not a read of each one's row.
         """
-        cols = "a.rowid, a.id, COALESCE(a.text, ''), a.published, a.agencies"
-        join = "FROM articles a LEFT JOIN dedup_signatures s ON s.article_id = a.id"
         rows: list[tuple[Any, ...]] = []
         if after is None or after[0] is None:
-            rows = self.conn.execute(
-                f"SELECT {cols} {join} WHERE a.published IS NULL AND a.rowid > ? "
-                "AND s.article_id IS NULL ORDER BY a.rowid LIMIT ?",
-                [after[1] if after else -1, limit],
-            ).fetchall()
+            where, args = "a.published IS NULL", []
+            if after is not None:
+                where, args = where + " AND a.id > ?", [after[1]]
+            rows = self._pending_page(where, args, limit)
             after = (None, rows[-1][0]) if rows else after
         if len(rows) < limit:
-            start = after if after is not None and after[0] is not None else ("", -1)
-            rows += self.conn.execute(
-                f"SELECT {cols} {join} WHERE a.published IS NOT NULL "
-                "AND (a.published, a.rowid) > (?, ?) AND s.article_id IS NULL "
-                "ORDER BY a.published, a.rowid LIMIT ?",
-                [start[0], start[1], limit - len(rows)],
-            ).fetchall()
+            where, args = "a.published IS NOT NULL", []
+            if after is not None and after[0] is not None:
+                where, args = where + " AND (a.published, a.id) > (?, ?)", list(after)
+            rows += self._pending_page(where, args, limit - len(rows))
         if not rows:
             return [], after
-        last = rows[-1]
-        return [r[1:] for r in rows], (last[3], last[0])
+        return rows, (rows[-1][2], rows[-1][0])
+
+    def _pending_page(self, where: str, args: list[Any], limit: int) -> list[tuple[Any, ...]]:
+        pick = (
+            "SELECT a.rowid FROM articles a INDEXED BY dedup_articles_order "
+            "LEFT JOIN dedup_signatures s ON s.article_id = a.id "
+            f"WHERE {where} AND s.article_id IS NULL ORDER BY a.published, a.id LIMIT ?"
+        )
+        return self.conn.execute(
+            "SELECT a.id, COALESCE(a.text, ''), a.published, a.agencies FROM articles a "
+            f"WHERE a.rowid IN ({pick}) ORDER BY a.published, a.id",
+            [*args, limit],
+        ).fetchall()
 
     def count_pending(self) -> int:
         return int(
