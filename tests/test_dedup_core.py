@@ -107,16 +107,6 @@ def test_unify_equals_translate_over_every_character() -> None:
     assert _unify(text) == text.translate(table)
 
 
-def test_unique_of_grouped_keys_equals_unique() -> None:
-    from dedup.sketch import _unique_grouped, unique
-
-    rng = np.random.default_rng(7)
-    for n in (0, 1, 2, 3, 1000, 100_000):
-        group = np.sort(rng.integers(0, max(1, n // 40), n)).astype(np.uint64) << np.uint64(32)
-        keys = group | rng.integers(0, 50, n).astype(np.uint64)  # with repeats
-        assert np.array_equal(_unique_grouped(keys), unique(keys))
-
-
 def test_lone_surrogates_are_text_not_errors() -> None:
     """Broken JSON escapes leave lone surrogates in page text: they must not crash."""
     from dedup.normalize import passage_texts
