@@ -71,6 +71,7 @@ class LshIndex:
 
     def __init__(self, segments: list[Segment] | None = None) -> None:
         self.segments: list[Segment] = list(segments or [])
+        self._hot: dict[int, np.ndarray] = {}  # max_bucket -> `hot(max_bucket)`
 
     def __len__(self) -> int:
         return sum(len(s) for s in self.segments)
@@ -78,6 +79,27 @@ class LshIndex:
     def add(self, keys: np.ndarray, docnos: np.ndarray) -> None:
         if len(keys):
             self.segments.append(make_segment(keys, docnos))
+            self._hot.clear()
+
+    def hot(self, max_bucket: int) -> np.ndarray:
+        """The keys whose bucket holds more than `max_bucket` entries, sorted (kept
+        until the next `add`).
+
+        One pass over each segment instead of a lookup per key: a bucket over the
+        bound has more than max_bucket / (number of segments) entries in one of them,
+        so only such keys need their size counted.
+        """
+        if max_bucket not in self._hot:
+            least = -(-(max_bucket + 1) // max(1, len(self.segments)))
+            found = [np.zeros(0, np.int64)]
+            for s in self.segments:
+                if len(s.keys):
+                    starts = np.flatnonzero(np.concatenate(([True], s.keys[1:] != s.keys[:-1])))
+                    counts = np.diff(np.append(starts, len(s.keys)))
+                    found.append(s.keys[starts[counts >= least]])
+            some = np.unique(np.concatenate(found))
+            self._hot[max_bucket] = some[self.sizes(some) > max_bucket]
+        return self._hot[max_bucket]
 
     def sizes(self, keys: np.ndarray) -> np.ndarray:
         """Number of articles in each bucket of `keys`."""

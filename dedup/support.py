@@ -25,8 +25,13 @@ from dedup.sketch import unique
 
 def hot_keys(index: LshIndex, keys: np.ndarray, max_bucket: int) -> np.ndarray:
     """The keys among `keys` whose bucket is hot, sorted unique."""
+    hot = index.hot(max_bucket)
     uk = unique(keys)
-    return uk[index.sizes(uk) > max_bucket]
+    if not len(hot) or not len(uk):
+        return uk[:0]
+    pos = np.searchsorted(hot, uk)
+    pos[pos == len(hot)] = 0
+    return uk[hot[pos] == uk]
 
 
 def blocked_rows(rows: np.ndarray, hot: np.ndarray) -> np.ndarray:

@@ -53,6 +53,22 @@ def test_lookups_equal_a_dict_of_buckets(batches: list, compact: bool) -> None:
         assert sizes[i] == len(got)
 
 
+@settings(max_examples=150, deadline=None)
+@given(entries, st.booleans(), st.integers(0, 6))
+def test_hot_keys_are_the_buckets_over_the_bound(batches: list, compact: bool, bound: int) -> None:
+    """`hot` (one pass per segment) equals counting every bucket, also after more adds."""
+    index = _index(batches, compact)
+    keys = np.arange(-6, 42, dtype=np.int64)
+
+    def counted() -> list[int]:
+        return keys[index.sizes(keys) > bound].tolist()
+
+    assert index.hot(bound).tolist() == counted()
+    index.add(np.array([7] * (bound + 1)), np.arange(100, 101 + bound))
+    assert 7 in index.hot(bound).tolist()
+    assert index.hot(bound).tolist() == counted()
+
+
 def test_merge_keeps_every_entry_sorted() -> None:
     rng = np.random.default_rng(3)
     a = make_segment(rng.integers(0, 50, 300), rng.integers(0, 1000, 300))
