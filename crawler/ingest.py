@@ -20,6 +20,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -85,6 +86,15 @@ def _open_text(path: Path) -> Any:
     return open(path, encoding="utf-8")
 
 
+# A JSON escape can stand for half of a UTF-16 pair alone ("\ud800"), which neither UTF-8
+# nor SQLite text can hold: such a character becomes U+FFFD, as an undecodable byte does.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _mend(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: _LONE_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in d.items()}
+
+
 def _manifest_records(path: Path, *, texts: bool | None) -> Iterator[Record]:
     base = path.parent
     with _open_text(path) as f:
@@ -101,6 +111,8 @@ def _manifest_records(path: Path, *, texts: bool | None) -> Iterator[Record]:
                 ) from e
             if not isinstance(d, dict):
                 raise IngestError(f"{where}: expected a JSON object per line")
+            if "\\ud" in line.lower():
+                d = _mend(d)
             is_text = (
                 texts
                 if texts is not None

@@ -146,3 +146,22 @@ def test_ingest_bad_manifest_line_is_one_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert 'needs "html", "path" or "text"' in result.output
     assert "Traceback" not in result.output
+
+
+def test_ingest_lone_surrogate_escape_is_mended_not_fatal(tmp_path: Path) -> None:
+    """A JSON "\\ud800" (half a UTF-16 pair) can't be stored as UTF-8: it becomes U+FFFD,
+    and neither that record nor the next one is lost."""
+    docs = tmp_path / "docs.jsonl"
+    body = "Ein Bericht, der lang genug ist, um als Artikel zu gelten, mit vielen Wörtern darin. " * 3
+    docs.write_text(
+        '{"url": "https://a.example/1", "outlet": "a", "title": "Kaputt \\ud800", '
+        f'"text": "{body} \\udfff Ende."}}\n'
+        f'{{"url": "https://a.example/2", "outlet": "a", "title": "Heil", "text": "{body}"}}\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "news.db"
+    result = CliRunner().invoke(cli, ["ingest", "--db", str(db), str(docs)])
+    assert result.exit_code == 0, result.output
+    rows = dict(_rows(db, "SELECT url, title || ' ' || text FROM articles"))
+    assert len(rows) == 2
+    assert "\ufffd" in rows["https://a.example/1"] and "\ufffd" not in rows["https://a.example/2"]
