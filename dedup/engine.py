@@ -30,8 +30,8 @@ import numpy as np
 
 from dedup import relations as rel
 from dedup.params import Params
-from dedup.lsh import LshIndex
-from dedup.sketch import Doc, band_keys, passage_signatures, runs, sketch_texts, unique
+from dedup.lsh import LshIndex, runs
+from dedup.sketch import Doc, band_keys, passage_signatures, sketch_texts, unique
 from dedup.store import DedupStore, blob_u32, u32_blob
 from dedup.support import blocked_rows, dead_keys, hot_keys, live_key_sets, live_triples
 from dedup.verify import expand, verify_pairs
@@ -574,7 +574,9 @@ def _member_stats(
     shared[1:] |= same
     shared[:-1] |= same
     n_shared = np.bincount(owner[shared], minlength=len(comp))
-    run = np.concatenate(([0], np.cumsum(~same)))
+    first = np.ones(len(value), dtype=bool)
+    first[1:] = ~same
+    run = np.cumsum(first) - 1  # the run of equal shingles each entry is in
     r = comp.index(rep)
     with_rep = np.zeros(int(run[-1]) + 1 if len(run) else 0, dtype=bool)
     with_rep[run[owner == r]] = True

@@ -66,6 +66,14 @@ def merge(a: Segment, b: Segment) -> Segment:
     return Segment(keys, docnos)
 
 
+def runs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct values, how many times each occurs) of a sorted array."""
+    if not len(x):
+        return x, np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], x[1:] != x[:-1])))
+    return x[starts], np.diff(np.append(starts, len(x)))
+
+
 class LshIndex:
     """Segments, oldest (largest) first. Lookups take sorted unique int64 keys."""
 
@@ -93,10 +101,8 @@ class LshIndex:
             least = -(-(max_bucket + 1) // max(1, len(self.segments)))
             found = [np.zeros(0, np.int64)]
             for s in self.segments:
-                if len(s.keys):
-                    starts = np.flatnonzero(np.concatenate(([True], s.keys[1:] != s.keys[:-1])))
-                    counts = np.diff(np.append(starts, len(s.keys)))
-                    found.append(s.keys[starts[counts >= least]])
+                keys, counts = runs(s.keys)
+                found.append(keys[counts >= least])
             some = np.unique(np.concatenate(found))
             self._hot[max_bucket] = some[self.sizes(some) > max_bucket]
         return self._hot[max_bucket]

@@ -114,14 +114,6 @@ def unique(x: np.ndarray, kind: str = "quicksort") -> np.ndarray:
     return x[keep]
 
 
-def runs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(distinct values, how many times each occurs) of a sorted array."""
-    if not len(x):
-        return x, np.zeros(0, np.int64)
-    starts = np.flatnonzero(np.concatenate(([True], x[1:] != x[:-1])))
-    return x[starts], np.diff(np.append(starts, len(x)))
-
-
 # Word hashes: a polynomial hash of the word's UTF-8 bytes, h = sum b[j] * P^(n-1-j)
 # mod 2^64, then mixed (MurmurHash3's fmix64). Written as prefix sums, it is computed
 # for every word of a batch at once: with S[k] = sum_{j<=k} b[j] * P^-j, the word at

@@ -407,6 +407,7 @@ def test_member_stats_equal_set_arithmetic() -> None:
     from Python sets (members with no shingles included)."""
     from dedup.engine import _member_stats
 
+    assert _member_stats(["a", "b"], "b", {}) == {"a": (0.0, 0.0), "b": (0.0, 1.0)}
     rng = np.random.default_rng(5)
     for trial in range(200):
         n = int(rng.integers(2, 9))
