@@ -111,7 +111,7 @@ def _manifest_records(path: Path, *, texts: bool | None) -> Iterator[Record]:
                 ) from e
             if not isinstance(d, dict):
                 raise IngestError(f"{where}: expected a JSON object per line")
-            if "\\ud" in line.lower():
+            if "\\ud" in line or "\\uD" in line:
                 d = _mend(d)
             is_text = (
                 texts
