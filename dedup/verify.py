@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dedup import kernels
 from dedup.params import Params
 from dedup.relations import Pair
 from dedup.sketch import Doc, unique
@@ -48,23 +49,43 @@ def verify(
 def verify_pairs(
     pairs: list[tuple[Doc, Doc]], params: Params, sets: dict[str, np.ndarray]
 ) -> list[Pair | None]:
-    """`verify(a, b)` for many pairs (a.id < b.id, both with shingles), with array
-    operations over hundreds of pairs at a time.
+    """`verify(a, b)` for many pairs (a.id < b.id, both with shingles), compiled.
 
-    The articles' arrays are concatenated once (`_Table`); a chunk of pairs then
-    gathers its rows by index. Chunks are small so that the sets searched stay in
-    the CPU cache: a binary search over a chunk's sets costs a cache miss per step
-    once they outgrow it.
+    The articles' arrays are concatenated once (`_Table`); `dedup.kernels.pair_hits`
+    then counts every pair's shared shingles per passage, and only the pairs it keeps
+    become Python objects.
     """
-    table = _Table(pairs, sets)
-    out: list[Pair | None] = []
-    for c0 in range(0, len(pairs), _PAIR_CHUNK):
-        c1 = c0 + _PAIR_CHUNK
-        out.extend(_verify_chunk(pairs[c0:c1], table.a[c0:c1], table.b[c0:c1], table, params))
+    t = _Table(pairs, sets)
+    na, nb = t.n_pass[t.a], t.n_pass[t.b]
+    first_a, first_b = np.cumsum(na) - na, np.cumsum(nb) - nb
+    counts_a = np.zeros(int(na.sum()), dtype=np.int64)
+    counts_b = np.zeros(int(nb.sum()), dtype=np.int64)
+    matched = np.zeros(len(pairs), dtype=np.bool_)
+    kernels.pair_hits(
+        t.shingles, t.start, t.n_pass, t.pass_start, t.sizes, t.set, t.set_start, t.set_len,
+        t.a, t.b, first_a, first_b, float(params.passage_match), counts_a, counts_b, matched,
+    )  # fmt: skip
+    out: list[Pair | None] = [None] * len(pairs)
+    keep = np.flatnonzero(matched)
+    hits_a = _hit_dicts(counts_a, first_a[keep], na[keep])
+    hits_b = _hit_dicts(counts_b, first_b[keep], nb[keep])
+    for k, ha, hb in zip(keep.tolist(), hits_a, hits_b, strict=True):
+        a, b = pairs[k]
+        out[k] = Pair(a.id, b.id, ha, hb)
     return out
 
 
-_PAIR_CHUNK = 500
+def _hit_dicts(counts: np.ndarray, first: np.ndarray, n: np.ndarray) -> list[dict[int, int]]:
+    """{passage: count} of the non-zero counts[first[k] : first[k] + n[k]], per k."""
+    owner, at = expand(first, n)
+    nz = np.flatnonzero(counts[at])
+    local = (at - first[owner])[nz].tolist()
+    values = counts[at[nz]].tolist()
+    bounds = np.searchsorted(owner[nz], np.arange(len(n) + 1)).tolist()
+    return [
+        dict(zip(local[s:e], values[s:e], strict=True))
+        for s, e in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
 
 
 def expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -76,8 +97,8 @@ def expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 class _Table:
     """The articles of a list of pairs, numbered, with their arrays concatenated:
-    shingles (passage after passage) and the passage of each, passage sizes, and the
-    sorted unique shingles (`sets`)."""
+    shingles (passage after passage), passage sizes, and the sorted unique shingles
+    (`sets`)."""
 
     def __init__(self, pairs: list[tuple[Doc, Doc]], sets: dict[str, np.ndarray]) -> None:
         number: dict[str, int] = {}
@@ -95,9 +116,6 @@ class _Table:
         self.n_pass = np.array([len(s) for s in sizes], dtype=np.int64)
         self.pass_start = np.cumsum(self.n_pass) - self.n_pass
         self.sizes = np.array([x for s in sizes for x in s], dtype=np.int64)
-        # The passage of each shingle, numbered within its article.
-        local = np.arange(len(self.sizes), dtype=np.int64) - np.repeat(self.pass_start, self.n_pass)
-        self.passage = np.repeat(local.astype(np.int32), self.sizes)
 
 
 def _concat(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -105,48 +123,3 @@ def _concat(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarra
     lens = np.array([len(x) for x in arrays], dtype=np.int64)
     flat = np.concatenate(arrays) if arrays else np.zeros(0, np.uint32)
     return flat, np.cumsum(lens) - lens, lens
-
-
-def _side_hits(
-    t: _Table, docs: np.ndarray, others: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For pair k: how many shingles of each passage of article docs[k] are in the set
-    of article others[k]. Returns (counts per passage, pair of each passage, passage
-    index within its article)."""
-    m = len(docs)
-    owner, at = expand(t.start[docs], t.len[docs])
-    asked = t.shingles[at].astype(np.uint64) | (owner.astype(np.uint64) << np.uint64(32))
-    set_owner, set_at = expand(t.set_start[others], t.set_len[others])
-    tagged = t.set[set_at].astype(np.uint64) | (set_owner.astype(np.uint64) << np.uint64(32))
-    pos = np.searchsorted(tagged, asked)
-    pos[pos == len(tagged)] = 0
-    found = tagged[pos] == asked if len(tagged) else np.zeros(len(asked), bool)
-    n_pass = t.n_pass[docs]
-    first = np.cumsum(n_pass) - n_pass
-    slot = first[owner] + t.passage[at]
-    counts = np.bincount(slot[found], minlength=int(n_pass.sum()))
-    pair_of = np.repeat(np.arange(m, dtype=np.int64), n_pass)
-    local = np.arange(len(counts), dtype=np.int64) - first[pair_of]
-    return counts, pair_of, local
-
-
-def _verify_chunk(
-    pairs: list[tuple[Doc, Doc]], ia: np.ndarray, ib: np.ndarray, t: _Table, params: Params
-) -> list[Pair | None]:
-    m = len(pairs)
-    limit = params.passage_match
-    matched = np.zeros(m, dtype=bool)
-    hits: list[list[dict[int, int]]] = [[{} for _ in range(m)], [{} for _ in range(m)]]
-    for side, (mine, other) in enumerate(((ia, ib), (ib, ia))):
-        counts, pair_of, local = _side_hits(t, mine, other)
-        sizes = t.sizes[t.pass_start[mine][pair_of] + local]
-        matched[pair_of[counts >= limit * sizes]] = True
-        nz = np.flatnonzero(counts)
-        h = hits[side]
-        for k, j, c in zip(pair_of[nz].tolist(), local[nz].tolist(), counts[nz].tolist(), strict=True):
-            h[k][j] = c
-    out: list[Pair | None] = []
-    for k, (a, b) in enumerate(pairs):
-        ok = matched[k] and hits[0][k]
-        out.append(Pair(a.id, b.id, hits[0][k], hits[1][k]) if ok else None)
-    return out

@@ -180,3 +180,46 @@ def test_whitespace_list_is_complete() -> None:
     from dedup.sketch import WHITESPACE
 
     assert set(WHITESPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
+
+
+# Shingle values from a narrow range, and values that share their low bits (they land
+# in one slot of the kernel's hash table and have to be probed past).
+_SHINGLE = st.integers(0, 40) | st.integers(0, 40).map(lambda x: x * 4096 + 7)
+
+
+@st.composite
+def _passage_docs(draw: st.DrawFn) -> list:  # type: ignore[type-arg]
+    import numpy as np
+
+    from dedup.sketch import Doc
+
+    docs = []
+    for i in range(draw(st.integers(2, 6))):
+        passages = draw(st.lists(st.sets(_SHINGLE, min_size=1, max_size=30), max_size=6))
+        flat = [x for p in passages for x in sorted(p)]
+        offsets = np.cumsum([0] + [len(p) for p in passages[:-1]]) if passages else []
+        docs.append(
+            Doc(f"d{i}", f"h{i}", np.array(flat, np.uint32), np.array(offsets, np.int64))
+        )
+    return docs
+
+
+@settings(max_examples=300, deadline=None)
+@given(_passage_docs(), st.sampled_from([0.0, 0.3, 0.5, 1.0]))
+def test_compiled_verification_equals_the_reference(docs: list, limit: float) -> None:  # type: ignore[type-arg]
+    """`verify_pairs` (compiled) gives, pair by pair, what the numpy `verify` gives."""
+    import dataclasses
+
+    from dedup.params import Params
+    from dedup.sketch import unique
+    from dedup.verify import verify, verify_pairs
+
+    params = dataclasses.replace(Params(), passage_match=limit)
+    sets = {d.id: unique(d.shingles) for d in docs}
+    every = [(a, b) for i, a in enumerate(docs) for b in docs[i + 1 :] if len(a.shingles) and len(b.shingles)]
+    got = verify_pairs(every, params, sets)
+    for (a, b), p in zip(every, got, strict=True):
+        want = verify(a, b, params, sets)
+        assert (p is None) == (want is None)
+        if p is not None and want is not None:
+            assert (p.a_hits, p.b_hits) == (want.a_hits, want.b_hits)

@@ -1,0 +1,82 @@
+"""The inner loops of dedup, compiled with numba: per-pair set intersections and
+per-byte word hashing, where array operations in numpy would make several passes over
+memory (or a Python call per pair).
+
+Each kernel has a plain reference beside the code that calls it (`dedup.verify.verify`,
+`dedup.sketch.word_hash`) and tests that compare the two. Compiled code is cached next
+to this file (`cache=True`), so only the first run after an install pays for it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def pair_hits(
+    shingles: np.ndarray, start: np.ndarray, n_pass: np.ndarray, pass_start: np.ndarray,
+    sizes: np.ndarray, sets: np.ndarray, set_start: np.ndarray, set_len: np.ndarray,
+    pa: np.ndarray, pb: np.ndarray, first_a: np.ndarray, first_b: np.ndarray,
+    limit: float, counts_a: np.ndarray, counts_b: np.ndarray, matched: np.ndarray,
+) -> None:  # fmt: skip
+    """For pair k of articles pa[k], pb[k]: how many shingles of each passage of one
+    are in the other's set, into counts_a[first_a[k] + passage] (and _b); matched[k]
+    when a passage of either side has at least `limit` of its shingles found.
+
+    Article d's shingles are shingles[start[d]:], passage after passage (n_pass[d]
+    passages of sizes[pass_start[d]:] shingles); its sorted unique shingles are
+    sets[set_start[d]:][:set_len[d]]. The two sets are merged once; the values they
+    share go into a small open-addressing hash table (shingles are hash values, so
+    their low bits index it), which every shingle of both articles then looks up.
+    """
+    cap = 1
+    for d in range(len(set_len)):
+        cap = max(cap, set_len[d])
+    size = 1
+    while size < 2 * cap:
+        size *= 2
+    mask = size - 1
+    table = np.zeros(size, dtype=np.uint32)
+    stamp = np.zeros(size, dtype=np.int64)  # == k + 1: the slot holds a value of pair k
+    for k in range(len(pa)):
+        a, b = pa[k], pb[k]
+        i, a1 = set_start[a], set_start[a] + set_len[a]
+        j, b1 = set_start[b], set_start[b] + set_len[b]
+        shared = 0
+        while i < a1 and j < b1:
+            x, y = sets[i], sets[j]
+            if x == y:
+                slot = x & mask
+                while stamp[slot] == k + 1:
+                    slot = (slot + 1) & mask
+                table[slot] = x
+                stamp[slot] = k + 1
+                shared += 1
+            i += x <= y
+            j += y <= x
+        if shared == 0:
+            continue
+        ok = False
+        for side in range(2):
+            d = a if side == 0 else b
+            out = counts_a if side == 0 else counts_b
+            o = first_a[k] if side == 0 else first_b[k]
+            t = start[d]
+            p0 = pass_start[d]
+            for p in range(n_pass[d]):
+                n = sizes[p0 + p]
+                c = 0
+                for u in range(t, t + n):
+                    x = shingles[u]
+                    slot = x & mask
+                    while stamp[slot] == k + 1:
+                        if table[slot] == x:
+                            c += 1
+                            break
+                        slot = (slot + 1) & mask
+                t += n
+                out[o + p] = c
+                if c >= limit * n:
+                    ok = True
+        matched[k] = ok
