@@ -80,3 +80,76 @@ def pair_hits(
                 if c >= limit * n:
                     ok = True
         matched[k] = ok
+
+
+_M1 = np.uint64(0xFF51AFD7ED558CCD)
+_M2 = np.uint64(0xC4CEB9FE1A85EC53)
+_S33 = np.uint64(33)
+
+
+@njit(cache=True, nogil=True)
+def fmix64(h: np.uint64) -> np.uint64:
+    """MurmurHash3's 64-bit finalizer (datasketch's `_fmix(.., 64)`) on one value."""
+    h ^= h >> _S33
+    h *= _M1
+    h ^= h >> _S33
+    h *= _M2
+    return h ^ (h >> _S33)
+
+
+@njit(cache=True, nogil=True)
+def word_hashes(
+    b: np.ndarray, wide_separator: np.ndarray, base: np.uint64, length_mul: np.uint64
+) -> tuple[np.ndarray, np.ndarray]:
+    """(hash of every word, index of its passage) of UTF-8 bytes `b`, passages ended
+    by NUL: see `dedup.sketch.word_hashes` for which bytes are words and the hash.
+
+    Bytes up to 0x20 separate words (NUL also ends a passage); so does every character
+    `wide_separator` marks by code point, decoded at the lead bytes of two- and
+    three-byte characters. Everything else is a word byte: h = h * base + byte over
+    the word's bytes (mod 2^64), then h ^ (bytes * length_mul), finalized by fmix64.
+    """
+    n = len(b)
+    hashes = np.empty(n // 2 + 1, dtype=np.uint64)
+    passage = np.empty(n // 2 + 1, dtype=np.int64)
+    words = 0
+    h = np.uint64(0)
+    size = 0
+    p = 0
+    i = 0
+    while i < n:
+        c = b[i]
+        step = 1
+        sep = c <= 0x20
+        if 0xC2 <= c < 0xF0:  # lead byte of a two- or three-byte character
+            if c < 0xE0:
+                cp = (np.int64(c) & 0x1F) << 6 | (np.int64(b[i + 1]) & 0x3F)
+                step = 2
+            else:
+                cp = (
+                    (np.int64(c) & 0x0F) << 12
+                    | (np.int64(b[i + 1]) & 0x3F) << 6
+                    | (np.int64(b[i + 2]) & 0x3F)
+                )
+                step = 3
+            sep = wide_separator[cp]
+        if sep:
+            if size:
+                hashes[words] = fmix64(h ^ (np.uint64(size) * length_mul))
+                passage[words] = p
+                words += 1
+                h = np.uint64(0)
+                size = 0
+            if c == 0:
+                p += 1
+            i += step
+            continue
+        for j in range(i, i + step):
+            h = h * base + np.uint64(b[j])
+        size += step
+        i += step
+    if size:
+        hashes[words] = fmix64(h ^ (np.uint64(size) * length_mul))
+        passage[words] = p
+        words += 1
+    return hashes[:words], passage[:words]

@@ -1,12 +1,12 @@
-"""Shingles and MinHash keys for a batch of articles, vectorized with numpy.
+"""Shingles and MinHash keys for a batch of articles, with no Python code per word.
 
 The batch's cleaned passages (see `dedup.normalize`) are cut into words, and
-everything after that is array arithmetic over the whole batch:
+everything after that works on arrays of the whole batch:
 
 1. Words are runs of letters, digits and `_` (`dedup.normalize.words`), found on the
    UTF-8 bytes of the batch's passages: ASCII separators with a byte table, the others
    by the code point decoded at their lead byte. Each word hashes to a polynomial of
-   its bytes (64 bits), read off prefix sums: no Python code runs per word.
+   its bytes (64 bits), in one compiled pass over the bytes (`dedup.kernels`).
 2. Word k-gram (shingle) hashes by folding k consecutive word hashes with odd
    multipliers; windows that cross a passage end are dropped. Shingles are 32 bits
    and unique within their passage.
@@ -28,6 +28,7 @@ import xxhash
 from datasketch import LeanMinHash, MinHash
 from datasketch.minhash import _fmix
 
+from dedup import kernels
 from dedup.normalize import _NONWORD, passage_texts
 from dedup.params import Params
 
@@ -115,26 +116,10 @@ def unique(x: np.ndarray, kind: str = "quicksort") -> np.ndarray:
 
 
 # Word hashes: a polynomial hash of the word's UTF-8 bytes, h = sum b[j] * P^(n-1-j)
-# mod 2^64, then mixed (MurmurHash3's fmix64). Written as prefix sums, it is computed
-# for every word of a batch at once: with S[k] = sum_{j<=k} b[j] * P^-j, the word at
-# [s, e) hashes to (S[e-1] - S[s-1]) * P^(e-1). numpy's uint64 arithmetic wraps mod
-# 2^64, and P is odd, so P^-1 exists.
+# mod 2^64 (Horner's rule, byte by byte, in `dedup.kernels.word_hashes`), then
+# h ^ (n * LEN), mixed by MurmurHash3's fmix64.
 _P = _U64(0x9E3779B97F4A7C15)
-_PINV = _U64(pow(int(_P), -1, 2**64))
 _LEN = _U64(0xC2B2AE3D27D4EB4F)
-_POWERS: dict[int, np.ndarray] = {}
-
-
-def _powers(base: np.uint64, n: int) -> np.ndarray:
-    """base^0 .. base^(n-1) mod 2^64, grown on demand and kept."""
-    have = _POWERS.get(int(base))
-    if have is None or len(have) < n:
-        size = max(n, 2 * len(have) if have is not None else 1 << 20)
-        seq = np.full(size, base, dtype=_U64)
-        seq[0] = 1
-        with np.errstate(over="ignore"):
-            have = _POWERS[int(base)] = np.cumprod(seq, dtype=_U64)
-    return have[:n]
 
 
 def word_hash(word: str) -> int:
@@ -167,70 +152,20 @@ _WIDE_SEPARATOR[[c for c in _SEPARATORS if c >= 0x80]] = True
 def word_hashes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(uint64 hash of every word, index of its passage).
 
-    The words are those of `dedup.normalize.words`; all of them are found and hashed
-    with array operations over the UTF-8 bytes of the passages, about 128K characters
-    at a time (the tables of powers then stay in the CPU cache).
+    The words are those of `dedup.normalize.words`, found on the UTF-8 bytes of the
+    passages: ASCII separators become spaces with one `bytes.translate` (a
+    `str.translate` with a table of all of them would cost more than the rest of the
+    hashing), the wider ones are recognised by code point as the compiled loop
+    (`dedup.kernels.word_hashes`) walks the bytes and hashes each word.
     """
-    hashes, where = [], []
-    first = size = 0
-    for i, p in enumerate(passages):
-        size += len(p) + 1
-        if size >= _CHUNK_CHARS or i == len(passages) - 1:
-            h, w = _word_hashes(passages[first : i + 1])
-            hashes.append(h)
-            where.append(w + first)
-            first, size = i + 1, 0
-    if not hashes:
+    if not passages:
         return np.zeros(0, _U64), np.zeros(0, np.int64)
-    return np.concatenate(hashes), np.concatenate(where)
-
-
-_CHUNK_CHARS = 1 << 17
-
-
-def _word_bytes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The passages' UTF-8 bytes, NUL after NUL, and which of the bytes are in words.
-
-    Separators are found on the bytes: `str.translate` with a table of all of them
-    would cost more than the rest of the hashing.
-    """
     text = "\x00".join(passages)
     if text.count("\x00") >= len(passages):  # NUL within a passage: a separator
         text = "\x00".join([p.replace("\x00", " ") for p in passages])
     # (lone surrogates, as broken JSON escapes leave them, are encoded, not an error)
     data = text.encode("utf-8", "surrogatepass").translate(_ASCII_SEPARATE)
-    b = np.frombuffer(data, dtype=np.uint8)
-    inword = b > 0x20
-    if not text.isascii():
-        inword[_wide_separators(b)] = False
-    return b, inword
-
-
-def _wide_separators(b: np.ndarray) -> np.ndarray:
-    """Where the bytes of non-ASCII separators are in the UTF-8 `b` (decoded at lead bytes only)."""
-    lead = np.flatnonzero((b >= 0xC2) & (b < 0xF0))  # first bytes of 2- and 3-byte characters
-    c0, c1 = b[lead].astype(np.intp), b[lead + 1].astype(np.intp) & 0x3F
-    c2 = b[np.minimum(lead + 2, len(b) - 1)] & 0x3F  # (past the end only when unused)
-    cp = np.where(c0 < 0xE0, (c0 & 0x1F) << 6 | c1, (c0 & 0x0F) << 12 | c1 << 6 | c2)
-    sep = lead[_WIDE_SEPARATOR[cp]]
-    return np.concatenate((sep, sep + 1, sep[b[sep] >= 0xE0] + 2))
-
-
-def _word_hashes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    b, inword = _word_bytes(passages)
-    n = len(b)
-    # word k starts at edges[2k] and ends (exclusive) at edges[2k + 1]
-    edges = np.flatnonzero(np.diff(inword, prepend=False, append=False))
-    starts, ends = edges[0::2], edges[1::2]
-    cuts = np.searchsorted(starts, np.flatnonzero(b == 0))  # words before each passage end
-    passage = np.repeat(np.arange(len(cuts) + 1), np.diff(cuts, prepend=0, append=len(starts)))
-    with np.errstate(over="ignore"):
-        prefix = np.zeros(n + 1, dtype=_U64)
-        np.multiply(b, _powers(_PINV, n), out=prefix[1:])
-        np.cumsum(prefix[1:], out=prefix[1:])
-        h = (prefix[ends] - prefix[starts]) * _powers(_P, n)[ends - 1]
-        h ^= (ends - starts).astype(_U64) * _LEN
-    return _fmix(h, 64), passage.astype(np.int64, copy=False)
+    return kernels.word_hashes(np.frombuffer(data, dtype=np.uint8), _WIDE_SEPARATOR, _P, _LEN)
 
 
 def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:
