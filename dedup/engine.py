@@ -28,13 +28,14 @@ from typing import Any
 
 import numpy as np
 
+from dedup import kernels
 from dedup import relations as rel
 from dedup.params import Params
 from dedup.lsh import LshIndex, runs
 from dedup.sketch import Doc, band_keys, passage_signatures, sketch_texts, unique
 from dedup.store import DedupStore, blob_u32, u32_blob
 from dedup.support import blocked_rows, dead_keys, hot_keys, live_key_sets, live_triples
-from dedup.verify import expand, verify_pairs
+from dedup.verify import concat, expand, verify_pairs
 
 
 @dataclass
@@ -510,15 +511,13 @@ def _recompute(
     member_rows = []
     cluster_rows = []
     cluster_of: dict[str, str] = {}
-    for comp in comps:
-        rep = rel.representative(g.nodes[i] for i in comp)
-        cid = rep.id
+    reps = [rel.representative(g.nodes[i] for i in comp).id for comp in comps]
+    for comp, cid, stats in zip(comps, reps, _member_stats(comps, reps, sets), strict=True):
         first_of_hash: dict[str, str] = {}
         for i in comp:
             if g.nodes[i].has_text:
                 first_of_hash.setdefault(g.nodes[i].text_hash, i)
         dups = 0
-        stats = _member_stats(comp, rep.id, sets)
         for i in comp:
             cluster_of[i] = cid
             node = g.nodes[i]
@@ -529,8 +528,8 @@ def _recompute(
                 dup_of = None
             dups += dup_of is not None
             share, sim = stats[i]
-            member_rows.append((i, cid, int(i == rep.id), share, sim, dup_of, int(node.container)))
-        cluster_rows.append((cid, rep.id, len(comp), dups))
+            member_rows.append((i, cid, int(i == cid), share, sim, dup_of, int(node.container)))
+        cluster_rows.append((cid, cid, len(comp), dups))
     store.replace_clusters(region, member_rows, cluster_rows)
     summary.reclustered += len(region)
 
@@ -553,43 +552,35 @@ def _recompute(
 
 
 def _member_stats(
-    comp: list[str], rep: str, sets: dict[str, np.ndarray]
-) -> dict[str, tuple[float, float]]:
-    """Per member: (share of its shingles found in the rest of its cluster, Jaccard with
-    the representative). One sort of every member's shingles, each tagged with its
-    member: a run of equal shingles is shared when it holds two or more members, and
-    counts toward a member's intersection with the representative when it holds both."""
-    if len(comp) == 1:
-        return {comp[0]: (0.0, 1.0)}
+    comps: list[list[str]], reps: list[str], sets: dict[str, np.ndarray]
+) -> list[dict[str, tuple[float, float]]]:
+    """Per cluster, per member: (share of its shingles found in the rest of its
+    cluster, Jaccard with the representative), counted by `dedup.kernels.member_stats`."""
     empty = np.zeros(0, np.uint32)
-    mine = [sets.get(x, empty) for x in comp]
-    lens = np.array([len(m) for m in mine], dtype=np.int64)
-    who = np.repeat(np.arange(len(comp), dtype=np.uint64), lens)
-    # Each member's stretch is sorted already: timsort merges them (`kind="stable"`).
-    tagged = np.sort((np.concatenate(mine).astype(np.uint64) << np.uint64(32)) | who, kind="stable")
-    value, owner = tagged >> np.uint64(32), (tagged & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    # Sets hold each shingle once, so equal neighbours are two members holding it.
-    same = value[1:] == value[:-1]
-    shared = np.zeros(len(value), dtype=bool)
-    shared[1:] |= same
-    shared[:-1] |= same
-    n_shared = np.bincount(owner[shared], minlength=len(comp))
-    first = np.ones(len(value), dtype=bool)
-    first[1:] = ~same
-    run = np.cumsum(first) - 1  # the run of equal shingles each entry is in
-    r = comp.index(rep)
-    with_rep = np.zeros(int(run[-1]) + 1 if len(run) else 0, dtype=bool)
-    with_rep[run[owner == r]] = True
-    n_inter = np.bincount(owner[with_rep[run]], minlength=len(comp))
-    r_len = int(lens[r])
-    out = {}
-    for x, n, s, inter in zip(comp, lens.tolist(), n_shared.tolist(), n_inter.tolist(), strict=True):
-        if not n:
-            out[x] = (0.0, 1.0 if x == rep else 0.0)
-        elif not r_len:
-            out[x] = (round(s / n, 4), 0.0)
-        else:
-            out[x] = (round(s / n, 4), round(inter / (n + r_len - inter), 4))
+    mine = [sets.get(x, empty) for comp in comps for x in comp]
+    flat, start, lens = concat(mine)
+    comp_start = np.cumsum([0] + [len(c) for c in comps]).astype(np.int64)
+    rep = comp_start[:-1] + np.array([c.index(r) for c, r in zip(comps, reps, strict=True)], np.int64)
+    shared = np.zeros(len(mine), np.int64)
+    inter = np.zeros(len(mine), np.int64)
+    kernels.member_stats(flat, start, lens, comp_start, rep, shared, inter)
+    n_all, s_all, i_all = lens.tolist(), shared.tolist(), inter.tolist()
+    out = []
+    for c, (comp, r) in enumerate(zip(comps, reps, strict=True)):
+        m0 = int(comp_start[c])
+        r_len = n_all[int(rep[c])]
+        stats = {}
+        for k, x in enumerate(comp):
+            n, s, inter_x = n_all[m0 + k], s_all[m0 + k], i_all[m0 + k]
+            if len(comp) == 1:
+                stats[x] = (0.0, 1.0)
+            elif not n:
+                stats[x] = (0.0, 1.0 if x == r else 0.0)
+            elif not r_len:
+                stats[x] = (round(s / n, 4), 0.0)
+            else:
+                stats[x] = (round(s / n, 4), round(inter_x / (n + r_len - inter_x), 4))
+        out.append(stats)
     return out
 
 

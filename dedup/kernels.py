@@ -153,3 +153,67 @@ def word_hashes(
         passage[words] = p
         words += 1
     return hashes[:words], passage[:words]
+
+
+@njit(cache=True, nogil=True)
+def member_stats(
+    sets: np.ndarray, set_start: np.ndarray, set_len: np.ndarray,
+    comp_start: np.ndarray, rep: np.ndarray, shared: np.ndarray, inter: np.ndarray,
+) -> None:  # fmt: skip
+    """Per member of each cluster: how many of its (unique) shingles another member
+    also holds (`shared`), and how many the representative holds (`inter`).
+
+    Members are numbered cluster after cluster: cluster c is members comp_start[c] to
+    comp_start[c + 1] - 1, its representative is member rep[c], and member m's sorted
+    unique shingles are sets[set_start[m]:][:set_len[m]]. Each cluster's shingles go
+    into an open-addressing hash table with a count of holders and whether the
+    representative is one of them; a second pass over the members reads both.
+    """
+    biggest = 1
+    for c in range(len(comp_start) - 1):
+        total = 0
+        for m in range(comp_start[c], comp_start[c + 1]):
+            total += set_len[m]
+        biggest = max(biggest, total)
+    size = 1
+    while size < 2 * biggest:
+        size *= 2
+    keys = np.zeros(size, dtype=np.uint32)
+    count = np.zeros(size, dtype=np.int32)
+    with_rep = np.zeros(size, dtype=np.bool_)
+    stamp = np.zeros(size, dtype=np.int64)  # == c + 1: the slot holds a shingle of cluster c
+    for c in range(len(comp_start) - 1):
+        total = 0
+        for m in range(comp_start[c], comp_start[c + 1]):
+            total += set_len[m]
+        mask = 1
+        while mask < 2 * total:
+            mask *= 2
+        mask -= 1  # a table just big enough: small clusters stay in the cache
+        r = rep[c]
+        for m in range(comp_start[c], comp_start[c + 1]):
+            for t in range(set_start[m], set_start[m] + set_len[m]):
+                x = sets[t]
+                slot = x & mask
+                while stamp[slot] == c + 1 and keys[slot] != x:
+                    slot = (slot + 1) & mask
+                if stamp[slot] != c + 1:
+                    stamp[slot] = c + 1
+                    keys[slot] = x
+                    count[slot] = 0
+                    with_rep[slot] = False
+                count[slot] += 1
+                if m == r:
+                    with_rep[slot] = True
+        for m in range(comp_start[c], comp_start[c + 1]):
+            s = 0
+            i = 0
+            for t in range(set_start[m], set_start[m] + set_len[m]):
+                x = sets[t]
+                slot = x & mask
+                while keys[slot] != x:
+                    slot = (slot + 1) & mask
+                s += count[slot] >= 2
+                i += with_rep[slot]
+            shared[m] = s
+            inter[m] = i

@@ -110,15 +110,15 @@ class _Table:
                     docs.append(d)
         self.a = np.array([number[a.id] for a, _ in pairs], dtype=np.int64)
         self.b = np.array([number[b.id] for _, b in pairs], dtype=np.int64)
-        self.shingles, self.start, self.len = _concat([d.shingles for d in docs])
-        self.set, self.set_start, self.set_len = _concat([sets[d.id] for d in docs])
+        self.shingles, self.start, self.len = concat([d.shingles for d in docs])
+        self.set, self.set_start, self.set_len = concat([sets[d.id] for d in docs])
         sizes = [d.passage_sizes() for d in docs]
         self.n_pass = np.array([len(s) for s in sizes], dtype=np.int64)
         self.pass_start = np.cumsum(self.n_pass) - self.n_pass
         self.sizes = np.array([x for s in sizes for x in s], dtype=np.int64)
 
 
-def _concat(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def concat(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(the arrays one after the other, start of each, length of each)."""
     lens = np.array([len(x) for x in arrays], dtype=np.int64)
     flat = np.concatenate(arrays) if arrays else np.zeros(0, np.uint32)

@@ -404,30 +404,35 @@ def test_components_equal_union_find() -> None:
 
 def test_member_stats_equal_set_arithmetic() -> None:
     """Share in the rest of the cluster and Jaccard with the representative, as computed
-    from Python sets (members with no shingles included)."""
+    from Python sets (members with no shingles included), for many clusters at once."""
     from dedup.engine import _member_stats
 
-    assert _member_stats(["a", "b"], "b", {}) == {"a": (0.0, 0.0), "b": (0.0, 1.0)}
+    assert _member_stats([["a", "b"]], ["b"], {}) == [{"a": (0.0, 0.0), "b": (0.0, 1.0)}]
     rng = np.random.default_rng(5)
+    comps, reps, sets = [], [], {}
     for trial in range(200):
-        n = int(rng.integers(2, 9))
-        comp = [f"m{i}" for i in range(n)]
-        pool = rng.integers(0, 60, size=40).astype(np.uint32)
-        sets = {
-            x: np.unique(rng.choice(pool, size=int(rng.integers(0, 25))))
-            for x in comp
-            if trial % 7 or x != "m1"  # sometimes a member without a set at all
-        }
-        rep = comp[int(rng.integers(0, n))]
-        got = _member_stats(comp, rep, sets)
+        n = int(rng.integers(1, 9))
+        comp = [f"t{trial}m{i}" for i in range(n)]
+        # few distinct values, several of them alike in their low bits: hash table
+        # slots are shared and probed past
+        pool = (rng.integers(0, 60, size=40) * rng.choice([1, 1024], size=40)).astype(np.uint32)
+        for i, x in enumerate(comp):
+            if trial % 7 or i != 1:  # sometimes a member without a set at all
+                sets[x] = np.unique(rng.choice(pool, size=int(rng.integers(0, 25))))
+        comps.append(comp)
+        reps.append(comp[int(rng.integers(0, n))])
+    got_all = _member_stats(comps, reps, sets)
+    for comp, rep, got in zip(comps, reps, got_all, strict=True):
         py = {x: set(sets.get(x, np.zeros(0, np.uint32)).tolist()) for x in comp}
         for x in comp:
             rest = set().union(*(py[y] for y in comp if y != x))
             share = len(py[x] & rest) / len(py[x]) if py[x] else 0.0
-            if not py[x]:
+            if len(comp) == 1:
+                share, sim = 0.0, 1.0
+            elif not py[x]:
                 sim = 1.0 if x == rep else 0.0
             elif not py[rep]:
                 sim = 0.0
             else:
                 sim = len(py[x] & py[rep]) / len(py[x] | py[rep])
-            assert got[x] == (round(share, 4), round(sim, 4)), (trial, x)
+            assert got[x] == (round(share, 4), round(sim, 4)), (comp, x)
