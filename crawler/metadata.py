@@ -253,35 +253,46 @@ def _norm_title(s: str) -> str:
     return re.sub(r"\W+", " ", s).strip().lower()
 
 
+def _names_site(segment: str, sites: list[str]) -> bool:
+    """A title segment that is the site's name (or part of it, or names it as a word)."""
+    return bool(segment) and any(
+        s == segment or s in segment.split() or segment.replace(" ", "") in s.replace(" ", "")
+        for s in sites
+    )
+
+
 def strip_site_suffix(title: str, *, site_names: list[str], others: list[str]) -> str:
-    """Drop "| Site", "- Section - Site" tails from a page title.
+    """Drop "| Site", "- Section - Site" tails and "Site | " heads from a page title.
 
     A tail is removed when it names the site (site name, host) or when what stays
-    equals another headline candidate of the page (og:title, JSON-LD, <h1>). Never
-    cut on a separator alone: "Abnehmspritze kommt - So teuer wird sie" is one headline.
+    equals another headline candidate of the page (og:title, JSON-LD, <h1>); a head
+    only when it names the site. Never cut on a separator alone: "Abnehmspritze kommt
+    - So teuer wird sie" is one headline.
     """
     wanted = {_norm_title(o) for o in others if o}
     sites = [_norm_title(s) for s in site_names if s]
     sites = [s for s in sites if s]
-    cuts = [m.start() for m in _TITLE_SEPARATORS.finditer(title)]
+    cuts = list(_TITLE_SEPARATORS.finditer(title))
     # Longest head first that the rule accepts.
-    for cut in reversed(cuts):
-        head = title[:cut].strip()
+    for m in reversed(cuts):
+        head = title[: m.start()].strip()
         if not head:
             continue
         if _norm_title(head) in wanted:
             return head
     # Then peel trailing segments that name the site, last first ("... - Politik - WDR").
     end = len(title)
-    for cut in reversed(cuts):
-        segment = _norm_title(title[cut:end])
-        if not segment or not any(
-            s == segment or s in segment.split() or segment.replace(" ", "") in s.replace(" ", "")
-            for s in sites
-        ):
+    for m in reversed(cuts):
+        if not _names_site(_norm_title(title[m.start() : end]), sites):
             break
-        end = cut
-    return title[:end].strip() if end < len(title) and title[:end].strip() else title
+        end = m.start()
+    # And leading ones ("Site | Headline"), first first, as long as a headline stays.
+    start = 0
+    for m in cuts:
+        if m.start() >= end or not _names_site(_norm_title(title[start : m.start()]), sites):
+            break
+        start = m.end()
+    return title[start:end].strip() or title
 
 
 _DATE_ONLY = re.compile(r"\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2}")

@@ -215,6 +215,21 @@ def test_title_kicker_the_page_does_not_show_is_dropped(og: str, h1: str, want: 
     assert ex.title == want
 
 
+def test_strip_site_suffix_drops_site_name_ahead_of_headline() -> None:
+    sites = ["Tagblatt", "tagblatt.example", "tagblatt"]
+    assert strip_site_suffix("Tagblatt | Pendler werden entlastet", site_names=sites, others=[]) == (
+        "Pendler werden entlastet"
+    )
+    assert strip_site_suffix(
+        "tagblatt.example - Politik - Pendler werden entlastet - Tagblatt", site_names=sites, others=[]
+    ) == "Politik - Pendler werden entlastet"
+    # A head that is not the site's name is part of the headline.
+    t = "Pendler | Das ändert sich"
+    assert strip_site_suffix(t, site_names=sites, others=[]) == t
+    # Nothing but the site's name: left as it is.
+    assert strip_site_suffix("Tagblatt", site_names=sites, others=[]) == "Tagblatt"
+
+
 def test_strip_site_suffix_keeps_dash_inside_headline() -> None:
     t = "Abnehmspritze kommt - So teuer wird sie"
     assert strip_site_suffix(t, site_names=["waz.de"], others=[]) == t
