@@ -192,6 +192,44 @@ def test_title_is_the_headline_the_page_shows(
     assert ex.title == want
 
 
+KICKED = "<span>Mobilität</span> <span>Regierung entlastet Pendler</span>"  # kicker + headline
+
+
+@pytest.mark.parametrize(
+    ("og", "h1", "want"),
+    [
+        # og:title carries another kicker than the page shows: the headline both share.
+        ("Nach der Einigung: Regierung entlastet Pendler", KICKED, SHOWN),
+        # og:title is the kicker and headline the page shows: kept whole.
+        ("Mobilität: Regierung entlastet Pendler", KICKED, "Mobilität: Regierung entlastet Pendler"),
+        # og:title is the shown headline without the page's kicker.
+        (SHOWN, KICKED, SHOWN),
+        # No kicker element on the page: a kicker in og:title stays.
+        ("Nach der Einigung: Regierung entlastet Pendler", "Regierung entlastet Pendler: So geht es",
+         "Nach der Einigung: Regierung entlastet Pendler"),
+    ],
+)
+def test_title_kicker_the_page_does_not_show_is_dropped(og: str, h1: str, want: str) -> None:
+    html = _headline_page(og=og, ld=SEO, h1=h1)
+    ex = extract_article(html, "https://www.tagblatt.example/politik/pendler-100.html")
+    assert ex.title == want
+
+
+def test_strip_site_suffix_drops_site_name_ahead_of_headline() -> None:
+    sites = ["Tagblatt", "tagblatt.example", "tagblatt"]
+    assert strip_site_suffix("Tagblatt | Pendler werden entlastet", site_names=sites, others=[]) == (
+        "Pendler werden entlastet"
+    )
+    assert strip_site_suffix(
+        "tagblatt.example - Politik - Pendler werden entlastet - Tagblatt", site_names=sites, others=[]
+    ) == "Politik - Pendler werden entlastet"
+    # A head that is not the site's name is part of the headline.
+    t = "Pendler | Das ändert sich"
+    assert strip_site_suffix(t, site_names=sites, others=[]) == t
+    # Nothing but the site's name: left as it is.
+    assert strip_site_suffix("Tagblatt", site_names=sites, others=[]) == "Tagblatt"
+
+
 def test_strip_site_suffix_keeps_dash_inside_headline() -> None:
     t = "Abnehmspritze kommt - So teuer wird sie"
     assert strip_site_suffix(t, site_names=["waz.de"], others=[]) == t
