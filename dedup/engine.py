@@ -175,11 +175,11 @@ def _candidates(
         ks, src = keys[e0:e1], docnos[e0:e1].astype(np.int64)
         q, mem = index.members(ok)
         dead.load(mem)
-        j = np.searchsorted(ok, ks)
+        j = kernels.ranges(ok, ks)[0]
         j[j == len(ok)] = 0
         in_ok = ok[j] == ks
         j, ks, src = j[in_ok], ks[in_ok], src[in_ok]
-        lo, hi = np.searchsorted(q, j, "left"), np.searchsorted(q, j, "right")
+        lo, hi = kernels.ranges(q, j)
         owner, at = expand(lo, hi - lo)
         k, a, b = ks[owner], src[owner], mem[at].astype(np.int64)
         keep = (a != b) & live_triples(k, a, b, dead.keys)

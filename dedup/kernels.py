@@ -217,3 +217,44 @@ def member_stats(
                 i += with_rep[slot]
             shared[m] = s
             inter[m] = i
+
+
+@njit(cache=True, nogil=True)
+def _gallop(keys: np.ndarray, at: int, x: np.int64, right: bool) -> int:
+    """The first position >= `at` whose key is >= x (> x when `right`), in sorted `keys`:
+    steps of 1, 2, 4, ... from `at`, then a binary search within the last step."""
+    n = len(keys)
+    base = at
+    step = 1
+    while base + step - 1 < n and (keys[base + step - 1] <= x if right else keys[base + step - 1] < x):
+        base += step
+        step *= 2
+    end = min(base + step - 1, n)
+    while base < end:
+        mid = (base + end) >> 1
+        if keys[mid] <= x if right else keys[mid] < x:
+            base = mid + 1
+        else:
+            end = mid
+    return base
+
+
+@njit(cache=True, nogil=True)
+def ranges(keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of the sorted `queries`: where its run of equal entries in the sorted
+    `keys` starts and ends, as `np.searchsorted(keys, queries, "left")` and `"right"`.
+
+    Each search gallops forward from where the previous one started, so sorted queries
+    cost about log2(len(keys) / len(queries)) steps each and stay in the cache,
+    instead of log2(len(keys)) steps that miss it.
+    """
+    lo = np.empty(len(queries), dtype=np.int64)
+    hi = np.empty(len(queries), dtype=np.int64)
+    at = 0
+    for q in range(len(queries)):
+        x = queries[q]
+        if q and x < queries[q - 1]:
+            at = 0  # not sorted after all: start over
+        at = lo[q] = _gallop(keys, at, x, False)
+        hi[q] = _gallop(keys, at, x, True)
+    return lo, hi

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedup import kernels
+
 # A merge stops growing a segment past this many entries: 8M keys are a 64 MB blob,
 # well under SQLite's 1 GB limit on one value, and merging them takes a second.
 MAX_SEGMENT = 8_000_000
@@ -75,7 +77,8 @@ def runs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class LshIndex:
-    """Segments, oldest (largest) first. Lookups take sorted unique int64 keys."""
+    """Segments, oldest (largest) first. Lookups take sorted unique int64 keys (any
+    keys work; sorted ones are found fastest, see `dedup.kernels.ranges`)."""
 
     def __init__(self, segments: list[Segment] | None = None) -> None:
         self.segments: list[Segment] = list(segments or [])
@@ -111,15 +114,15 @@ class LshIndex:
         """Number of articles in each bucket of `keys`."""
         out = np.zeros(len(keys), dtype=np.int64)
         for s in self.segments:
-            out += np.searchsorted(s.keys, keys, "right") - np.searchsorted(s.keys, keys, "left")
+            lo, hi = kernels.ranges(s.keys, keys)
+            out += hi - lo
         return out
 
     def members(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(position in `keys`, docno) of every entry in these buckets, by position."""
         qs, ds = [], []
         for s in self.segments:
-            lo = np.searchsorted(s.keys, keys, "left")
-            hi = np.searchsorted(s.keys, keys, "right")
+            lo, hi = kernels.ranges(s.keys, keys)
             n = hi - lo
             total = int(n.sum())
             if not total:

@@ -69,6 +69,20 @@ def test_hot_keys_are_the_buckets_over_the_bound(batches: list, compact: bool, b
     assert index.hot(bound).tolist() == counted()
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(-3, 30)), st.lists(st.integers(-5, 35)), st.booleans())
+def test_galloping_ranges_equal_binary_searches(keys: list, queries: list, ordered: bool) -> None:
+    """`kernels.ranges` finds what `np.searchsorted` left and right find, for sorted
+    queries (its fast path), repeated ones and unsorted ones."""
+    from dedup.kernels import ranges
+
+    k = np.array(sorted(keys), dtype=np.int64)
+    q = np.array(sorted(queries) if ordered else queries, dtype=np.int64)
+    lo, hi = ranges(k, q)
+    assert lo.tolist() == np.searchsorted(k, q, "left").tolist()
+    assert hi.tolist() == np.searchsorted(k, q, "right").tolist()
+
+
 def test_merge_keeps_every_entry_sorted() -> None:
     rng = np.random.default_rng(3)
     a = make_segment(rng.integers(0, 50, 300), rng.integers(0, 1000, 300))
