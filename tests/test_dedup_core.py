@@ -231,9 +231,9 @@ def test_pending_articles_are_paged_by_publication_without_gaps(tmp_path: Path) 
     with Store(tmp_path / "p.db") as s:
         s.upsert_articles(rows)
     conn = sqlite3.connect(str(tmp_path / "p.db"), isolation_level=None)
-    dedup.update(conn)  # creates the tables
-    conn.execute("DELETE FROM dedup_signatures")
     from dedup.store import DedupStore
+
+    DedupStore(conn).ensure_schema()  # queues the articles stored before
 
     store, after, seen = DedupStore(conn), None, []
     while True:
@@ -253,6 +253,54 @@ def test_pending_articles_are_paged_by_publication_without_gaps(tmp_path: Path) 
         s.upsert_articles(rows)
     dedup.update(conn, batch_size=2, commit_every=4)
     assert conn.execute("SELECT COUNT(*) FROM dedup_signatures").fetchone()[0] == 23
+    assert conn.execute("SELECT COUNT(*) FROM dedup_queue").fetchone()[0] == 0
+
+
+def test_the_queue_holds_exactly_the_articles_not_indexed(tmp_path: Path) -> None:
+    """Articles stored before dedup first ran, inserted since, re-stored (an upsert),
+    re-dated or deleted: the queue follows each, and a rebuild queues every article."""
+    from dedup.store import DedupStore
+
+    def article(i: int, published: str | None = None) -> dict:
+        return {"url": f"https://example.org/{i}", "outlet": "t", "text": story(i, 2),
+                "published": published}
+
+    store = Store(tmp_path / "q.db")
+    store.upsert_articles([article(0), article(1)])
+    conn = sqlite3.connect(str(tmp_path / "q.db"), isolation_level=None)
+
+    def queued() -> list[str]:
+        rows = conn.execute(
+            "SELECT a.url FROM dedup_queue q JOIN articles a ON a.id = q.article_id"
+        ).fetchall()
+        return sorted(r[0].rsplit("/", 1)[1] for r in rows)
+
+    def pending() -> list[str]:
+        page, _ = DedupStore(conn).pending_articles(100)
+        urls = dict(conn.execute("SELECT id, url FROM articles").fetchall())
+        return [urls[r[0]].rsplit("/", 1)[1] for r in page]
+
+    DedupStore(conn).ensure_schema()
+    assert queued() == ["0", "1"]
+    dedup.update(conn)
+    assert queued() == [] and pending() == []
+    store.upsert_articles([article(1), article(2, "2025-01-02T00:00:00+00:00")])  # 1 again, 2 new
+    store.upsert_articles([article(3, "2025-01-03T00:00:00+00:00")])
+    assert queued() == ["2", "3"]
+    # A later date moves 2 behind 3; a deleted article leaves the queue.
+    conn.execute("UPDATE articles SET published = '2025-01-04T00:00:00+00:00' WHERE url LIKE '%/2'")
+    assert pending() == ["3", "2"]
+    conn.execute("DELETE FROM articles WHERE url LIKE '%/3'")
+    assert pending() == ["2"]
+    dedup.update(conn)
+    assert queued() == [] and conn.execute("SELECT COUNT(*) FROM dedup_signatures").fetchone()[0] == 3
+    dedup.rebuild(conn)
+    assert queued() == [] and conn.execute("SELECT COUNT(*) FROM dedup_signatures").fetchone()[0] == 3
+    DedupStore(conn).drop()
+    DedupStore(conn).ensure_schema()
+    assert queued() == ["0", "1", "2"]
+    store.close()
+    conn.close()
 
 
 def _edited_twin(paragraph: str) -> str:
