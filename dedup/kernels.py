@@ -258,3 +258,78 @@ def ranges(keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarra
         at = lo[q] = _gallop(keys, at, x, False)
         hi[q] = _gallop(keys, at, x, True)
     return lo, hi
+
+
+@njit(cache=True, nogil=True)
+def passage_shingles(
+    words: np.ndarray, lens: np.ndarray, k: int, fold: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted unique shingles of each passage, one passage after the other; how many
+    each passage has), from the word hashes of passages of lens[p] >= k words.
+
+    A shingle is k consecutive words: fmix64(sum of word j * fold[j % len(fold)])
+    (mod 2^64), its top 32 bits (see `dedup.sketch.shingle_hash`).
+    """
+    total = 0
+    longest = 0
+    for p in range(len(lens)):
+        total += lens[p] - k + 1
+        longest = max(longest, lens[p])
+    out = np.empty(total, dtype=np.uint32)
+    counts = np.zeros(len(lens), dtype=np.int64)
+    buf = np.empty(max(longest, 1), dtype=np.uint32)
+    nf = len(fold)
+    start = 0
+    o = 0
+    for p in range(len(lens)):
+        m = lens[p] - k + 1
+        for i in range(m):
+            acc = np.uint64(0)
+            for j in range(k):
+                acc += words[start + i + j] * fold[j % nf]
+            buf[i] = np.uint32(fmix64(acc) >> np.uint64(32))
+        s = np.sort(buf[:m])
+        n = 0
+        for i in range(m):
+            if i == 0 or s[i] != s[i - 1]:
+                out[o + n] = s[i]
+                n += 1
+        counts[p] = n
+        o += n
+        start += lens[p]
+    return out[:o], counts
+
+
+_MASK32 = np.uint64(0xFFFFFFFF)
+
+
+@njit(cache=True, nogil=True)
+def passage_minhash(
+    shingles: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """(passages, len(a)) MinHash values: per passage (shingles[offsets[p]:offsets[p+1]],
+    non-empty) the minimum of (a * fmix32(shingle) + b) mod 2^32 for each (a, b), as
+    datasketch's affine32 scheme computes them (see `dedup.sketch.passage_signatures`)."""
+    n_pass = len(offsets)
+    perms = len(a)
+    out = np.empty((n_pass, perms), dtype=np.uint32)
+    mins = np.empty(perms, dtype=np.uint64)
+    for p in range(n_pass):
+        s0 = offsets[p]
+        s1 = offsets[p + 1] if p + 1 < n_pass else len(shingles)
+        for r in range(perms):
+            mins[r] = _MASK32
+        for t in range(s0, s1):
+            h = np.uint64(shingles[t])
+            h ^= h >> np.uint64(16)
+            h = (h * np.uint64(0x85EBCA6B)) & _MASK32
+            h ^= h >> np.uint64(13)
+            h = (h * np.uint64(0xC2B2AE35)) & _MASK32
+            h ^= h >> np.uint64(16)
+            for r in range(perms):
+                v = (h * np.uint64(a[r]) + np.uint64(b[r])) & _MASK32
+                if v < mins[r]:
+                    mins[r] = v
+        for r in range(perms):
+            out[p, r] = np.uint32(mins[r])
+    return out

@@ -8,10 +8,10 @@ everything after that works on arrays of the whole batch:
    by the code point decoded at their lead byte. Each word hashes to a polynomial of
    its bytes (64 bits), in one compiled pass over the bytes (`dedup.kernels`).
 2. Word k-gram (shingle) hashes by folding k consecutive word hashes with odd
-   multipliers; windows that cross a passage end are dropped. Shingles are 32 bits
-   and unique within their passage.
+   multipliers; windows that cross a passage end are dropped. Shingles are 32 bits,
+   sorted and unique within their passage (compiled, per passage).
 3. One MinHash per passage: datasketch's "affine32" permutations of the finalized
-   shingle hash, the minimum taken per passage with `np.minimum.reduceat`. This
+   shingle hash, the minimum taken per passage (compiled: one pass per passage). This
    equals `datasketch.MinHash(num_perm, seed, hashfunc=identity)` fed the same
    shingles (a test checks it). With `rows=1` each MinHash value is an LSH key of its
    own: two passages collide in a band with probability equal to their Jaccard
@@ -33,7 +33,6 @@ from dedup.normalize import _NONWORD, passage_texts
 from dedup.params import Params
 
 _U64 = np.uint64
-_MASK32 = _U64(0xFFFFFFFF)
 # Odd multipliers to fold k word hashes into one shingle hash (mod 2^64).
 _FOLD = np.array(
     [
@@ -122,6 +121,12 @@ _P = _U64(0x9E3779B97F4A7C15)
 _LEN = _U64(0xC2B2AE3D27D4EB4F)
 
 
+def shingle_hash(words: list[str]) -> int:
+    """The shingle of k words, as `shingle_batch` computes it (a reference for tests)."""
+    acc = sum(word_hash(w) * int(_FOLD[j % len(_FOLD)]) for j, w in enumerate(words)) % 2**64
+    return int(_fmix(np.array([acc], _U64), 64)[0] >> 32)
+
+
 def word_hash(word: str) -> int:
     """The hash of one word, as `word_hashes` computes it (a reference for tests)."""
     h = 0
@@ -169,7 +174,7 @@ def word_hashes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:
-    """Shingle the cleaned passages of many docs at once.
+    """Shingle the cleaned passages of many docs at once (`dedup.kernels.passage_shingles`).
 
     Passages with fewer than `min_words` words are dropped (headlines, captions);
     `min_words >= k`, so every kept passage has at least one shingle.
@@ -182,19 +187,8 @@ def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:
     wh = every[kept[wp]]
     lens = counts[kept].astype(np.int64)
     doc_passages = np.bincount(doc_of[kept], minlength=len(docs)).astype(np.int64)
-    n_pass, n = len(lens), len(wh)
-    wpass = np.repeat(np.arange(n_pass, dtype=np.int64), lens)
-    kk = max(1, k)
-    with np.errstate(over="ignore"):
-        acc = np.zeros(max(0, n - kk + 1), dtype=_U64)
-        for j in range(kk):
-            acc += wh[j : n - kk + 1 + j] * _FOLD[j % len(_FOLD)]
-        valid = wpass[: len(acc)] == wpass[kk - 1 :] if len(acc) else np.zeros(0, bool)
-        sh = _fmix(acc[valid], 64) >> _U64(32)
-    keyed = unique((wpass[: len(acc)][valid].astype(_U64) << _U64(32)) | sh, kind="stable")
-    shingles = (keyed & _MASK32).astype(np.uint32)
-    per_pass = np.bincount((keyed >> _U64(32)).astype(np.int64), minlength=n_pass)
-    offsets = np.concatenate(([0], np.cumsum(per_pass)[:-1])).astype(np.int64)
+    shingles, per_pass = kernels.passage_shingles(wh, lens, k, _FOLD)
+    offsets = (np.cumsum(per_pass) - per_pass).astype(np.int64)  # (empty: no passage)
     # Exact duplicates: the same words in the same passages (a passage break flips a bit).
     pstart = np.concatenate(([0], np.cumsum(lens))).astype(np.int64)
     wbounds = pstart[np.concatenate(([0], np.cumsum(doc_passages)))]
@@ -225,11 +219,7 @@ def passage_signatures(shingles: np.ndarray, offsets: np.ndarray, params: Params
     if not len(offsets):
         return np.zeros((0, params.num_perm), dtype=np.uint32)
     a, b = permutations(params.num_perm, params.seed)
-    with np.errstate(over="ignore"):
-        hv = _fmix(shingles, 32)
-        # (num_perm, shingles): each permutation's row is contiguous for reduceat.
-        phv = hv[None, :] * a[:, None] + b[:, None]  # wraps mod 2^32: the affine32 permutation
-    return np.ascontiguousarray(np.minimum.reduceat(phv, offsets, axis=1).T)
+    return kernels.passage_minhash(shingles, offsets, a, b)
 
 
 def lean_minhash(signature: np.ndarray, params: Params) -> LeanMinHash:

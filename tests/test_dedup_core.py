@@ -484,3 +484,13 @@ def test_member_stats_equal_set_arithmetic() -> None:
             else:
                 sim = len(py[x] & py[rep]) / len(py[x] | py[rep])
             assert got[x] == (round(share, 4), round(sim, 4)), (comp, x)
+
+
+def test_a_batch_with_no_passage_long_enough_is_indexed(tmp_path: Path) -> None:
+    """Articles too short to have a passage (a headline, an empty text) are indexed and
+    stand alone; a batch made only of them used to fail in the MinHash step."""
+    conn = make_db(tmp_path / "s.db", {"short": "Kurz gemeldet.", "empty": "", "also": "Zwei Worte"})
+    summary = dedup.update(conn)
+    assert summary["indexed"] == 3
+    assert len(set(clusters_by_url(conn).values())) == 3
+    conn.close()

@@ -132,6 +132,34 @@ def test_batch_word_hashes_are_the_words_hashed_one_by_one(passages: list[str]) 
     assert list(zip(hashes.tolist(), where.tolist(), strict=True)) == want
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(["a", "b", "der", "dpa", "ü", "x1"]), max_size=14), max_size=6),
+    st.integers(1, 5),
+)
+def test_shingles_are_each_passages_k_grams_hashed(passages: list, k: int) -> None:  # type: ignore[type-arg]
+    """A batch's shingles are, passage by passage, the sorted unique hashes
+    (`shingle_hash`) of its k-word windows; passages under `min_words` are dropped."""
+    from dedup.sketch import shingle_batch, shingle_hash
+
+    min_words = k + 1
+    docs = [[" ".join(p) for p in passages[:3]], [" ".join(p) for p in passages[3:]]]
+    batch = shingle_batch(docs, k, min_words)
+    want = [
+        sorted({shingle_hash(p[i : i + k]) for i in range(len(p) - k + 1)})
+        for p in passages
+        if len(p) >= min_words
+    ]
+    starts = batch.passage_offsets.tolist()
+    ends = [*starts[1:], len(batch.shingles)] if starts else []
+    got = [batch.shingles[a:b].tolist() for a, b in zip(starts, ends, strict=True)]
+    assert got == want
+    assert batch.doc_passages.tolist() == [
+        sum(len(p) >= min_words for p in passages[:3]),
+        sum(len(p) >= min_words for p in passages[3:]),
+    ]
+
+
 def test_every_character_separates_words_as_words_does() -> None:
     """`word_hashes` finds the separators on UTF-8 bytes; `words` on characters."""
     import numpy as np
