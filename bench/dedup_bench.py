@@ -7,6 +7,7 @@ the same articles (default MinHash, in-memory MinHashLSH at 0.5, union-find).
 
 Usage:
     python bench/dedup_bench.py --sizes 10000 100000 --baseline 100000
+    python bench/dedup_bench.py --sizes 100000 --repeat 5    # median and range
 Each size runs in its own process; the corpus is generated and stored beforehand (and
 kept in --workdir as articles_N.db + add_N.jsonl for the next run), so the figures are the
 dedup path's alone, peak memory included.
@@ -21,6 +22,7 @@ import re
 import resource
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -177,6 +179,10 @@ def main() -> None:
         "--commit-every", type=int, help="articles per dedup transaction (default: dedup.update's); "
         "peak memory grows with it",
     )
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="runs per size (each in its own process), then a "
+        "line with the median and range of docs/s: on a shared machine one run can be 10%% off",
+    )
     ap.add_argument("--prepare", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--one-baseline", type=int, help=argparse.SUPPRESS)
@@ -196,13 +202,14 @@ def main() -> None:
     extra = ["--max-bucket", str(args.max_bucket)] if args.max_bucket else []
     if args.commit_every:
         extra += ["--commit-every", str(args.commit_every)]
-    jobs = [["--one", str(n), *extra] for n in args.sizes] + [
+    jobs = [["--one", str(n), *extra] for n in args.sizes for _ in range(args.repeat)] + [
         ["--one-baseline", str(n)] for n in args.baseline
     ]
     for n in args.sizes:  # corpora first, each in a process of its own
         subprocess.run(
             [sys.executable, __file__, "--prepare", str(n), "--workdir", args.workdir], check=True
         )
+    rates: dict[int, list[float]] = {}
     for job in jobs:
         out = subprocess.run(
             [sys.executable, __file__, *job, "--workdir", args.workdir],
@@ -212,6 +219,13 @@ def main() -> None:
             env=os.environ,
         )
         print(out.stdout.strip(), flush=True)
+        result = json.loads(out.stdout)
+        if "articles" in result:
+            rates.setdefault(result["articles"], []).append(result["docs_per_s_per_core"])
+    for n, r in rates.items():
+        if len(r) > 1:
+            print(json.dumps({"articles": n, "runs": len(r), "docs_per_s_per_core_median":
+                              statistics.median(r), "min": min(r), "max": max(r)}), flush=True)
 
 
 if __name__ == "__main__":
