@@ -252,6 +252,14 @@ class DedupStore:
         rows: list[tuple[Any, ...]] = []
         if not self._exists("dedup_queue"):  # no articles table yet
             return [], after
+        if after is None:
+            # An article replaced in place (REPLACE: a delete without its trigger, then an
+            # insert) is queued again although it is indexed: it leaves the queue here.
+            self.conn.execute(
+                "DELETE FROM dedup_queue WHERE article_id IN "
+                "(SELECT q.article_id FROM dedup_queue q JOIN dedup_signatures s "
+                "ON s.article_id = q.article_id)"
+            )
         if after is None or after[0] is None:
             where, args = "q.published IS NULL", []
             if after is not None:
@@ -268,15 +276,11 @@ class DedupStore:
         return rows, (rows[-1][2], rows[-1][0])
 
     def _pending_page(self, where: str, args: list[Any], limit: int) -> list[tuple[Any, ...]]:
-        # The queue's `published` is the article's (a trigger keeps them equal). An
-        # article replaced in place (delete and insert, no delete trigger) is queued
-        # again although it is indexed: it is passed over.
+        # The queue's `published` is the article's (a trigger keeps them equal).
         return self.conn.execute(
             "SELECT a.id, COALESCE(a.text, ''), q.published, a.agencies "
             "FROM dedup_queue q INDEXED BY dedup_queue_order JOIN articles a ON a.id = q.article_id "
-            f"WHERE {where} AND NOT EXISTS "
-            "(SELECT 1 FROM dedup_signatures s WHERE s.article_id = q.article_id) "
-            "ORDER BY q.published, q.article_id LIMIT ?",
+            f"WHERE {where} ORDER BY q.published, q.article_id LIMIT ?",
             [*args, limit],
         ).fetchall()
 

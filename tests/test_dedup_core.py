@@ -294,6 +294,15 @@ def test_the_queue_holds_exactly_the_articles_not_indexed(tmp_path: Path) -> Non
     assert pending() == ["2"]
     dedup.update(conn)
     assert queued() == [] and conn.execute("SELECT COUNT(*) FROM dedup_signatures").fetchone()[0] == 3
+    # REPLACE deletes without the delete trigger and inserts: 1 is queued again, but it
+    # is indexed, so it is not pending and leaves the queue.
+    conn.execute(
+        "REPLACE INTO articles (id, url, outlet, text) "
+        "SELECT id, url, outlet, text FROM articles WHERE url LIKE '%/1'"
+    )
+    assert queued() == ["1"]
+    assert pending() == [] and queued() == []
+    dedup.update(conn)
     dedup.rebuild(conn)
     assert queued() == [] and conn.execute("SELECT COUNT(*) FROM dedup_signatures").fetchone()[0] == 3
     DedupStore(conn).drop()
