@@ -1,10 +1,13 @@
-"""The inner loops of dedup, compiled with numba: per-pair set intersections and
-per-byte word hashing, where array operations in numpy would make several passes over
-memory (or a Python call per pair).
+"""The inner loops of dedup, compiled with numba, where numpy would make several passes
+over memory or Python would run per pair: word hashing over the bytes of a batch,
+shingles and MinHash values per passage, per-pair shared shingles (verification),
+bucket lookups in the LSH segments, and per-cluster member statistics.
 
-Each kernel has a plain reference beside the code that calls it (`dedup.verify.verify`,
-`dedup.sketch.word_hash`) and tests that compare the two. Compiled code is cached next
-to this file (`cache=True`), so only the first run after an install pays for it.
+Each kernel has a plain reference its tests compare it with: `dedup.sketch.word_hash`
+and `shingle_hash`, datasketch's MinHash, `dedup.verify.verify`, `np.searchsorted`, and
+Python set arithmetic. Compiled code is cached next to this file (`cache=True`; numba
+falls back to a cache in the user's home where that is not writable), so only the first
+run after an install pays for compiling, about 5 s.
 """
 
 from __future__ import annotations
