@@ -30,8 +30,8 @@ import numpy as np
 
 from dedup import kernels
 from dedup import relations as rel
-from dedup.params import Params
 from dedup.lsh import LshIndex, runs
+from dedup.params import Params
 from dedup.sketch import Doc, band_keys, passage_signatures, sketch_texts, unique
 from dedup.store import DedupStore, blob_u32, u32_blob
 from dedup.support import blocked_rows, dead_keys, hot_keys, live_key_sets, live_triples

@@ -220,7 +220,7 @@ def container_flag(g: Graph, d: str, params: Params) -> bool:
     # interval-overlap graph, without comparing every two spans).
     by_start = sorted(quoted, key=lambda x: spans[x])
     end = spans[by_start[0]][1]
-    for prev, x in zip(by_start, by_start[1:]):
+    for prev, x in zip(by_start, by_start[1:], strict=False):
         s0, s1 = spans[x]
         if s0 <= end:
             groups.union(prev, x)

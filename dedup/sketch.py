@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 import xxhash
@@ -101,7 +102,7 @@ class Batch:
         return out
 
 
-def unique(x: np.ndarray, kind: str = "quicksort") -> np.ndarray:
+def unique(x: np.ndarray, kind: Literal["quicksort", "stable"] = "quicksort") -> np.ndarray:
     """Sorted unique values (flattened): `np.unique` without its hash pass, many times
     faster on ints. `kind="stable"` (timsort) for input made of sorted stretches, such
     as keys grouped by passage: it merges them for a fraction of a quicksort's cost."""

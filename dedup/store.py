@@ -250,6 +250,7 @@ class DedupStore:
         articles took 2.3 s).
         """
         rows: list[tuple[Any, ...]] = []
+        args: list[Any]
         if not self._exists("dedup_queue"):  # no articles table yet
             return [], after
         if after is None:
@@ -426,14 +427,20 @@ class DedupStore:
 
     def signature_rows(self, ids: Iterable[str], columns: str) -> Iterator[tuple[Any, ...]]:
         for chunk in _chunks(sorted(set(ids))):
-            q = f"SELECT article_id, {columns} FROM dedup_signatures WHERE article_id IN ({_marks(len(chunk))})"
+            q = (
+                f"SELECT article_id, {columns} FROM dedup_signatures "
+                f"WHERE article_id IN ({_marks(len(chunk))})"
+            )
             yield from self.conn.execute(q, list(chunk))
 
     def same_text(self, text_hashes: Iterable[str]) -> list[tuple[str, str]]:
         """(article_id, text_hash) of every article with one of these normalized texts."""
         out: list[tuple[str, str]] = []
         for chunk in _chunks(sorted(set(text_hashes))):
-            q = f"SELECT article_id, text_hash FROM dedup_signatures WHERE text_hash IN ({_marks(len(chunk))})"
+            q = (
+                f"SELECT article_id, text_hash FROM dedup_signatures "
+                f"WHERE text_hash IN ({_marks(len(chunk))})"
+            )
             out.extend(self.conn.execute(q, list(chunk)).fetchall())
         return out
 
@@ -484,7 +491,10 @@ class DedupStore:
     def cluster_of(self, ids: Iterable[str]) -> dict[str, str]:
         out: dict[str, str] = {}
         for chunk in _chunks(sorted(set(ids))):
-            q = f"SELECT article_id, cluster_id FROM cluster_members WHERE article_id IN ({_marks(len(chunk))})"
+            q = (
+                "SELECT article_id, cluster_id FROM cluster_members "
+                f"WHERE article_id IN ({_marks(len(chunk))})"
+            )
             out.update(self.conn.execute(q, list(chunk)).fetchall())
         return out
 
