@@ -11,7 +11,6 @@ import click
 
 import dedup
 from dedup.params import Params
-from dedup.store import DedupStore
 from newsdedup.cli import cli
 
 _DEFAULTS = Params()
@@ -69,6 +68,8 @@ def dedup_command(
         newsdedup dedup --db news.db
         newsdedup dedup --db news.db --rebuild --copy-threshold 0.25
     """
+    from dedup.store import DedupStore  # (the engine's imports take a second: not for --help)
+
     conn = _connect(db)
     params = {k: v for k, v in options.items() if v is not None}
     if not rebuild:
@@ -113,6 +114,8 @@ def clusters_command(db: str, fmt: str, limit: int) -> None:
         newsdedup clusters --db news.db
         newsdedup clusters --db news.db --format jsonl > clusters.jsonl
     """
+    from dedup.store import DedupStore
+
     conn = _connect(db)
     if not _has_params(conn):
         raise click.ClickException(
