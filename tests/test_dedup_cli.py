@@ -57,3 +57,19 @@ def test_dedup_then_clusters(tmp_path: Path) -> None:
 def test_missing_database_is_one_clear_line(tmp_path: Path) -> None:
     out = CliRunner().invoke(cli, ["clusters", "--db", str(tmp_path / "nope.db")])
     assert out.exit_code == 1 and "no such database" in out.output
+
+
+def test_the_command_line_starts_without_the_dedup_engine() -> None:
+    """`newsdedup --help` and the option lists load no numba, datasketch or numpy-heavy
+    engine (a second of imports); `dedup.update` loads it on first use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, newsdedup.cli, dedup\n"
+        "heavy = {'numba', 'datasketch', 'dedup.engine'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+        "dedup.update\n"
+        "assert 'dedup.engine' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
