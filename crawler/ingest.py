@@ -105,9 +105,10 @@ def _manifest_records(path: Path, *, texts: bool | None) -> Iterator[Record]:
             where = f"{path}:{n}"
             try:
                 d = json.loads(line)
-            except ValueError as e:
+            except ValueError as e:  # a JSONDecodeError, or a number too long to convert
+                why = e.msg if isinstance(e, json.JSONDecodeError) else str(e).split(":")[0]
                 raise IngestError(
-                    f"{where}: not a JSON object ({e.msg}); each line must be one record"
+                    f"{where}: not a JSON object ({why}); each line must be one record"
                 ) from e
             if not isinstance(d, dict):
                 raise IngestError(f"{where}: expected a JSON object per line")

@@ -146,6 +146,14 @@ def test_ingest_bad_manifest_line_is_one_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert 'needs "html", "path" or "text"' in result.output
     assert "Traceback" not in result.output
+    # json.loads raises a plain ValueError (no position) for a number of 5,000 digits.
+    bad.write_text('{"url": "https://a.example/1", "n": ' + "1" * 5000 + "}\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["ingest", "--db", str(tmp_path / "n.db"), "--no-dedup", str(bad)]
+    )
+    assert result.exit_code == 1, result.output
+    assert f"{bad}:1: not a JSON object (Exceeds the limit (4300 digits)" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_ingest_lone_surrogate_escape_is_mended_not_fatal(tmp_path: Path) -> None:
