@@ -555,33 +555,31 @@ def _member_stats(
     comps: list[list[str]], reps: list[str], sets: dict[str, np.ndarray]
 ) -> list[dict[str, tuple[float, float]]]:
     """Per cluster, per member: (share of its shingles found in the rest of its
-    cluster, Jaccard with the representative), counted by `dedup.kernels.member_stats`."""
+    cluster, Jaccard with the representative), counted by `dedup.kernels.member_stats`
+    for the clusters of two or more (an article alone shares nothing and is its own
+    representative)."""
+    multi = [(c, r) for c, r in zip(comps, reps, strict=True) if len(c) > 1]
     empty = np.zeros(0, np.uint32)
-    mine = [sets.get(x, empty) for comp in comps for x in comp]
-    flat, start, lens = concat(mine)
-    comp_start = np.cumsum([0] + [len(c) for c in comps]).astype(np.int64)
-    rep = comp_start[:-1] + np.array([c.index(r) for c, r in zip(comps, reps, strict=True)], np.int64)
-    shared = np.zeros(len(mine), np.int64)
-    inter = np.zeros(len(mine), np.int64)
+    flat, start, lens = concat([sets.get(x, empty) for comp, _ in multi for x in comp])
+    comp_start = np.cumsum([0] + [len(c) for c, _ in multi]).astype(np.int64)
+    rep = comp_start[:-1] + np.array([c.index(r) for c, r in multi], np.int64)
+    shared = np.zeros(len(lens), np.int64)
+    inter = np.zeros(len(lens), np.int64)
     kernels.member_stats(flat, start, lens, comp_start, rep, shared, inter)
     n_all, s_all, i_all = lens.tolist(), shared.tolist(), inter.tolist()
-    out = []
-    for c, (comp, r) in enumerate(zip(comps, reps, strict=True)):
+    counted: dict[str, tuple[float, float]] = {}
+    for c, (comp, r) in enumerate(multi):
         m0 = int(comp_start[c])
         r_len = n_all[int(rep[c])]
-        stats = {}
         for k, x in enumerate(comp):
             n, s, inter_x = n_all[m0 + k], s_all[m0 + k], i_all[m0 + k]
-            if len(comp) == 1:
-                stats[x] = (0.0, 1.0)
-            elif not n:
-                stats[x] = (0.0, 1.0 if x == r else 0.0)
+            if not n:
+                counted[x] = (0.0, 1.0 if x == r else 0.0)
             elif not r_len:
-                stats[x] = (round(s / n, 4), 0.0)
+                counted[x] = (round(s / n, 4), 0.0)
             else:
-                stats[x] = (round(s / n, 4), round(inter_x / (n + r_len - inter_x), 4))
-        out.append(stats)
-    return out
+                counted[x] = (round(s / n, 4), round(inter_x / (n + r_len - inter_x), 4))
+    return [{x: counted.get(x, (0.0, 1.0)) for x in comp} for comp in comps]
 
 
 def update(
