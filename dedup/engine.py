@@ -125,8 +125,11 @@ class LazyGraph:
         for i in ids:
             out.update(self.g.neighbors(i))
         self.load_pairs(out)
-        for i in list(out):
-            self.load_pairs(self.g.neighbors(i))
+        # (the neighbor lists of `out` are complete now: loading more pairs adds none)
+        second: set[str] = set()
+        for i in out:
+            second.update(self.g.neighbors(i))
+        self.load_pairs(second)
         return out
 
 
@@ -350,7 +353,7 @@ def pair_window(
         partner_ids, "passage_sizes, shingle_hashes, text_hash"
     ):
         docs[aid] = _doc_from_row(aid, sizes, blob, th)
-    sets = {aid: unique(d.shingles) for aid, d in docs.items()}
+    sets = {aid: d.unique_shingles() for aid, d in docs.items()}
     new_pairs = []
     asked = [
         (docs[a], docs[b])

@@ -336,3 +336,25 @@ def passage_minhash(
         for r in range(perms):
             out[p, r] = np.uint32(mins[r])
     return out
+
+
+@njit(cache=True, nogil=True)
+def segment_unique(values: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each segment values[starts[i] : starts[i] + lens[i]] sorted and its repeats
+    dropped, written at the same start of a new array; returns it and the new lengths
+    (what `dedup.sketch.unique` gives per segment, for a whole batch in one call)."""
+    out = np.empty_like(values)
+    new_lens = np.zeros(len(lens), dtype=np.int64)
+    for i in range(len(lens)):
+        s0 = starts[i]
+        m = lens[i]
+        if m == 0:
+            continue
+        s = np.sort(values[s0 : s0 + m])
+        n = 0
+        for j in range(m):
+            if j == 0 or s[j] != s[j - 1]:
+                out[s0 + n] = s[j]
+                n += 1
+        new_lens[i] = n
+    return out, new_lens

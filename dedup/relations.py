@@ -53,7 +53,7 @@ class Node:
     has_text: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
-        self.sizes = tuple(int(x) for x in self.sizes)
+        self.sizes = tuple(map(int, self.sizes))
         self.total = sum(self.sizes)
         self.has_text = self.total > 0
 
@@ -205,7 +205,9 @@ def container_flag(g: Graph, d: str, params: Params) -> bool:
         copy = copy_rule(c_x, c_d, params)
         if not copy and not (c_x >= params.contain_threshold and c_x > c_d):
             continue
-        where = p.matched(node, params) - node.background0
+        where = p.matched(node, params)
+        if node.background0:
+            where = where - node.background0
         if not where:
             continue
         has_copy |= copy
@@ -214,26 +216,37 @@ def container_flag(g: Graph, d: str, params: Params) -> bool:
         spans[x] = (min(where), max(where))
     if not quoted:
         return False
-    groups = UnionFind(quoted)
     # Overlapping spans: a sweep over spans sorted by start joins each span to the
     # running group while it starts before the group's end (the components of the
-    # interval-overlap graph, without comparing every two spans).
+    # interval-overlap graph, without comparing every two spans). Most articles quote
+    # one group: it is counted first, and the groups are only built when there are more.
     by_start = sorted(quoted, key=lambda x: spans[x])
+    if _span_groups(by_start, spans, None) >= 2:
+        groups = UnionFind(quoted)
+        _span_groups(by_start, spans, groups)
+        # Copies of each other are one group wherever they match.
+        _join_copies(g, groups, quoted, params)
+        if groups.count() >= 2:
+            return True
+    return not has_copy and held
+
+
+def _span_groups(
+    by_start: list[str], spans: dict[str, tuple[int, int]], groups: UnionFind | None
+) -> int:
+    """The groups of overlapping spans (sorted by start), joined in `groups` if given."""
+    count = 1
     end = spans[by_start[0]][1]
     for prev, x in zip(by_start, by_start[1:], strict=False):
         s0, s1 = spans[x]
         if s0 <= end:
-            groups.union(prev, x)
+            if groups is not None:
+                groups.union(prev, x)
             end = max(end, s1)
         else:
+            count += 1
             end = s1
-    if groups.count() >= 2:
-        # Copies of each other are one group wherever they match (with one group of
-        # spans there is nothing left to join).
-        _join_copies(g, groups, quoted, params)
-    if groups.count() >= 2:
-        return True
-    return not has_copy and held
+    return count
 
 
 def _join_copies(g: Graph, groups: UnionFind, members: list[str], params: Params) -> None:
@@ -269,6 +282,8 @@ def background_passages(
     """
     node = g.nodes[d]
     neighbors = g.neighbors(d)
+    if len(neighbors) + 1 < params.background_groups:
+        return frozenset()  # too few holders for any passage
     copies = g.copies(d, params)  # in d's group whatever else holds a passage
     if len(neighbors) - len(copies) + 1 < params.background_groups:
         return frozenset()  # too few holders outside d's group for any passage

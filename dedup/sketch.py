@@ -59,6 +59,13 @@ class Doc:
     offsets: np.ndarray  # int64 start of each passage in `shingles`
 
     _sizes: list[int] | None = None
+    _unique: np.ndarray | None = None  # `unique(shingles)`, when computed with the batch
+
+    def unique_shingles(self) -> np.ndarray:
+        """The sorted unique shingles of the whole article."""
+        if self._unique is None:
+            self._unique = unique(self.shingles)
+        return self._unique
 
     @property
     def n_passages(self) -> int:
@@ -91,13 +98,20 @@ class Batch:
         ]
 
     def docs(self, ids: list[str]) -> list[Doc]:
-        """The batch cut back into one `Doc` per article (views, no copies)."""
+        """The batch cut back into one `Doc` per article (views, no copies), each with
+        its sorted unique shingles (sorted for all of them in one compiled call)."""
         out = []
         sizes = np.diff(np.append(self.passage_offsets, len(self.shingles))).tolist()
-        for aid, th, (p0, p1, s0, s1) in zip(ids, self.text_hashes, self.doc_slices(), strict=True):
-            out.append(
-                Doc(aid, th, self.shingles[s0:s1], self.passage_offsets[p0:p1] - s0, sizes[p0:p1])
-            )
+        slices = self.doc_slices()
+        starts = np.array([s0 for _, _, s0, _ in slices], dtype=np.int64)
+        ends = np.array([s1 for _, _, _, s1 in slices], dtype=np.int64)
+        uniq, n_uniq = kernels.segment_unique(self.shingles, starts, ends - starts)
+        for aid, th, (p0, p1, s0, s1), nu in zip(
+            ids, self.text_hashes, slices, n_uniq.tolist(), strict=True
+        ):
+            doc = Doc(aid, th, self.shingles[s0:s1], self.passage_offsets[p0:p1] - s0, sizes[p0:p1])
+            doc._unique = uniq[s0 : s0 + nu]
+            out.append(doc)
         return out
 
 

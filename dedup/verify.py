@@ -67,25 +67,49 @@ def verify_pairs(
     )  # fmt: skip
     out: list[Pair | None] = [None] * len(pairs)
     keep = np.flatnonzero(matched)
-    hits_a = _hit_dicts(counts_a, first_a[keep], na[keep])
-    hits_b = _hit_dicts(counts_b, first_b[keep], nb[keep])
-    for k, ha, hb in zip(keep.tolist(), hits_a, hits_b, strict=True):
+    pm = float(params.passage_match)
+    sizes_a = t.sizes[expand(t.pass_start[t.a[keep]], na[keep])[1]]
+    sizes_b = t.sizes[expand(t.pass_start[t.b[keep]], nb[keep])[1]]
+    hits_a, match_a, found_a = _hit_dicts(counts_a, first_a[keep], na[keep], sizes_a, pm)
+    hits_b, match_b, found_b = _hit_dicts(counts_b, first_b[keep], nb[keep], sizes_b, pm)
+    # Rule 1 on raw containments (`Pair.copy0`), for all kept pairs at once.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        total_a, total_b = t.len[t.a[keep]], t.len[t.b[keep]]
+        c_a = np.where(total_a > 0, found_a / total_a, 0.0)
+        c_b = np.where(total_b > 0, found_b / total_b, 0.0)
+    copy0 = (np.minimum(c_a, c_b) >= params.copy_threshold).tolist()
+    for j, k in enumerate(keep.tolist()):
         a, b = pairs[k]
-        out[k] = Pair(a.id, b.id, ha, hb)
+        out[k] = Pair(
+            a.id, b.id, hits_a[j], hits_b[j],
+            _matched={a.id: match_a[j], b.id: match_b[j]}, _copy0=copy0[j],
+        )  # fmt: skip
     return out
 
 
-def _hit_dicts(counts: np.ndarray, first: np.ndarray, n: np.ndarray) -> list[dict[int, int]]:
-    """{passage: count} of the non-zero counts[first[k] : first[k] + n[k]], per k."""
+def _hit_dicts(
+    counts: np.ndarray, first: np.ndarray, n: np.ndarray, sizes: np.ndarray, passage_match: float
+) -> tuple[list[dict[int, int]], list[frozenset[int]], np.ndarray]:
+    """For each k, of counts[first[k] : first[k] + n[k]] (passage sizes `sizes`, the
+    same ranges one after the other): {passage: count} of the non-zero ones, the
+    passages matched (`relations.matched_passages`), and the sum of the counts."""
     owner, at = expand(first, n)
-    nz = np.flatnonzero(counts[at])
-    local = (at - first[owner])[nz].tolist()
-    values = counts[at[nz]].tolist()
+    c = counts[at]
+    nz = np.flatnonzero(c)
+    local_all = at - first[owner]
+    local = local_all[nz].tolist()
+    values = c[nz].tolist()
     bounds = np.searchsorted(owner[nz], np.arange(len(n) + 1)).tolist()
-    return [
+    hits = [
         dict(zip(local[s:e], values[s:e], strict=True))
         for s, e in zip(bounds[:-1], bounds[1:], strict=True)
     ]
+    mm = np.flatnonzero((c > 0) & (c >= passage_match * sizes))
+    m_local = local_all[mm].tolist()
+    m_bounds = np.searchsorted(owner[mm], np.arange(len(n) + 1)).tolist()
+    matched = [frozenset(m_local[s:e]) for s, e in zip(m_bounds[:-1], m_bounds[1:], strict=True)]
+    found = np.bincount(owner, weights=c, minlength=len(n)) if len(n) else np.zeros(0)
+    return hits, matched, found
 
 
 def expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -83,6 +83,21 @@ def test_galloping_ranges_equal_binary_searches(keys: list, queries: list, order
     assert hi.tolist() == np.searchsorted(k, q, "right").tolist()
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 20) | st.integers(0, 2**32 - 1), max_size=12), max_size=8))
+def test_segment_unique_equals_unique_per_segment(segments: list) -> None:  # type: ignore[type-arg]
+    """`kernels.segment_unique` leaves at each segment's start what `unique` gives for it."""
+    from dedup.kernels import segment_unique
+    from dedup.sketch import unique
+
+    values = np.array([x for seg in segments for x in seg], dtype=np.uint32)
+    lens = np.array([len(seg) for seg in segments], dtype=np.int64)
+    starts = np.cumsum(lens) - lens
+    out, n = segment_unique(values, starts, lens)
+    for seg, s0, k in zip(segments, starts.tolist(), n.tolist(), strict=True):
+        assert out[s0 : s0 + k].tolist() == unique(np.array(seg, np.uint32)).tolist()
+
+
 def test_merge_keeps_every_entry_sorted() -> None:
     rng = np.random.default_rng(3)
     a = make_segment(rng.integers(0, 50, 300), rng.integers(0, 1000, 300))

@@ -225,10 +225,12 @@ def _passage_docs(draw: st.DrawFn) -> list:  # type: ignore[type-arg]
 @settings(max_examples=300, deadline=None)
 @given(_passage_docs(), st.sampled_from([0.0, 0.3, 0.5, 1.0]))
 def test_compiled_verification_equals_the_reference(docs: list, limit: float) -> None:  # type: ignore[type-arg]
-    """`verify_pairs` (compiled) gives, pair by pair, what the numpy `verify` gives."""
+    """`verify_pairs` (compiled) gives, pair by pair, what the numpy `verify` gives,
+    with the matched passages and rule 1 it precomputes for the relation rules."""
     import dataclasses
 
     from dedup.params import Params
+    from dedup.relations import Graph, Node, containment, copy_rule, matched_passages
     from dedup.sketch import unique
     from dedup.verify import verify, verify_pairs
 
@@ -241,3 +243,11 @@ def test_compiled_verification_equals_the_reference(docs: list, limit: float) ->
         assert (p is None) == (want is None)
         if p is not None and want is not None:
             assert (p.a_hits, p.b_hits) == (want.a_hits, want.b_hits)
+            # What it worked out in bulk for the relation rules equals the rules' own
+            # arithmetic on the pair's hits.
+            na = Node(a.id, a.text_hash, tuple(a.passage_sizes()))
+            nb = Node(b.id, b.text_hash, tuple(b.passage_sizes()))
+            for node, hits in ((na, want.a_hits), (nb, want.b_hits)):
+                assert p.matched(node, params) == matched_passages(node, hits, params)
+            raw = copy_rule(containment(na, want.a_hits), containment(nb, want.b_hits), params)
+            assert p.copy0(Graph(nodes={a.id: na, b.id: nb}), params) == raw
