@@ -143,10 +143,25 @@ def _hits_json(h: dict[int, int]) -> str:
     return "{" + ", ".join(f'"{k}": {h[k]}' for k in sorted(h)) + "}"
 
 
-def _doc_from_row(aid: str, sizes: str, blob: bytes, text_hash: str) -> Doc:
-    sz = json.loads(sizes)
-    offsets = np.cumsum([0] + sz[:-1], dtype=np.int64) if sz else np.zeros(0, np.int64)
-    return Doc(aid, text_hash, u32_blob(blob), offsets)
+def _docs_from_rows(rows: Iterable[tuple[str, str, bytes, str]]) -> list[Doc]:
+    """`Doc`s of stored articles, (article_id, passage_sizes, shingle_hashes, text_hash)
+    rows, with their sorted unique shingles: one array for all, sorted per article in
+    one compiled call (`kernels.segment_unique`)."""
+    rows = list(rows)
+    flat = u32_blob(b"".join([blob for _, _, blob, _ in rows]))
+    lens = np.array([len(blob) // 4 for _, _, blob, _ in rows], dtype=np.int64)
+    starts = np.cumsum(lens) - lens
+    uniq, n_uniq = kernels.segment_unique(flat, starts, lens)
+    out = []
+    for (aid, sizes, _, th), s0, n, nu in zip(
+        rows, starts.tolist(), lens.tolist(), n_uniq.tolist(), strict=True
+    ):
+        sz = json.loads(sizes)
+        offsets = np.cumsum([0] + sz[:-1], dtype=np.int64) if sz else np.zeros(0, np.int64)
+        doc = Doc(aid, th, flat[s0 : s0 + n], offsets, sz)
+        doc._unique = uniq[s0 : s0 + nu]
+        out.append(doc)
+    return out
 
 
 def _candidates(
@@ -185,7 +200,7 @@ def _candidates(
         lo, hi = kernels.ranges(q, j)
         owner, at = expand(lo, hi - lo)
         k, a, b = ks[owner], src[owner], mem[at].astype(np.int64)
-        keep = (a != b) & live_triples(k, a, b, dead.keys)
+        keep = (a != b) & live_triples(k, a, b, dead.keys, dead.every())
         a, b = a[keep], b[keep]
         found.append(unique((np.minimum(a, b) << 32) | np.maximum(a, b)))
     packed = unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
@@ -201,20 +216,33 @@ class _DeadKeys:
         self.first_new = first_new  # docnos below are older articles
         self.keys: dict[int, set[int]] = {}
         self.names: dict[int, str] = {}  # docno -> article id of the older ones read
-        self.seen: set[int] = set()
+        self.seen = np.zeros(max(first_new, 0), dtype=bool)  # older docnos read, by docno
+        self._every: np.ndarray | None = None  # see `every`
 
     def add_rows(self, rows: np.ndarray, row_doc: np.ndarray, hot: np.ndarray | None = None) -> None:
         """Dead entries of these passages; `hot`: the hot keys among theirs, if known."""
         if hot is None:
             hot = hot_keys(self.index, rows, self.params.max_bucket)
-        self.keys.update(dead_keys(rows, row_doc, blocked_rows(rows, hot)))
+        found = dead_keys(rows, row_doc, blocked_rows(rows, hot))
+        if found:
+            self.keys.update(found)
+            self._every = None
+
+    def every(self) -> np.ndarray:
+        """Every key dead for some article, sorted (kept until more are added)."""
+        if self._every is None:
+            self._every = np.array(sorted(set().union(*self.keys.values())), dtype=np.int64)
+        return self._every
 
     def load(self, docnos: np.ndarray) -> None:
-        old = set(docnos[docnos < self.first_new].tolist()) - self.seen
-        if not old:
+        old = unique(docnos[(docnos < self.first_new) & (docnos >= 0)].astype(np.int64))
+        old = old[~self.seen[old]]
+        if not len(old):
             return
-        self.seen |= old
-        rows, row_doc = _key_rows(self.params, self.store.signatures_by_docno(old), self.names)
+        self.seen[old] = True
+        rows, row_doc = _key_rows(
+            self.params, self.store.signatures_by_docno(old.tolist()), self.names
+        )
         self.add_rows(rows, row_doc)
 
 
@@ -349,10 +377,10 @@ def pair_window(
         }
     )
     partner_ids = {i for pair in todo for i in pair} - set(docs)
-    for aid, sizes, blob, th in store.signature_rows(
-        partner_ids, "passage_sizes, shingle_hashes, text_hash"
+    for doc in _docs_from_rows(
+        store.signature_rows(partner_ids, "passage_sizes, shingle_hashes, text_hash")
     ):
-        docs[aid] = _doc_from_row(aid, sizes, blob, th)
+        docs[doc.id] = doc
     sets = {aid: d.unique_shingles() for aid, d in docs.items()}
     new_pairs = []
     asked = [
@@ -509,8 +537,10 @@ def _recompute(
     comps = rel.components(region, edges)
 
     need_text = [i for c in comps if len(c) > 1 for i in c if i not in sets]
-    for aid, blob in store.signature_rows(need_text, "shingle_hashes"):
-        sets[aid] = unique(u32_blob(blob))
+    for doc in _docs_from_rows(
+        store.signature_rows(need_text, "passage_sizes, shingle_hashes, text_hash")
+    ):
+        sets[doc.id] = doc.unique_shingles()
     member_rows = []
     cluster_rows = []
     cluster_of: dict[str, str] = {}
@@ -550,8 +580,12 @@ def _recompute(
                 c_d = p.contained(nd, nd.background)
                 if c_m >= params.contain_threshold and (c_m > c_d or nd.container):
                     links.append((d, m, cluster_of[m], round(c_m, 4)))
-    store.replace_contains(region, sorted(set(links)))
-    store.refresh_container_counts({cluster_of[i] for i in region} | {r[2] for r in links})
+    dropped = store.replace_contains(region, sorted(set(links)))
+    # Counts change in the region's clusters, in those linked now, and in those a
+    # dropped link pointed at (a container that joined a cluster, say).
+    store.refresh_container_counts(
+        {cluster_of[i] for i in region} | {r[2] for r in links} | dropped
+    )
 
 
 def _member_stats(

@@ -533,19 +533,28 @@ class DedupStore:
             clusters,
         )
 
-    def replace_contains(self, ids: Iterable[str], rows: list[tuple[str, str, str, float]]) -> None:
-        """Drop links where a container or member is in `ids`, write `rows`."""
+    def replace_contains(
+        self, ids: Iterable[str], rows: list[tuple[str, str, str, float]]
+    ) -> set[str]:
+        """Drop links where a container or member is in `ids`, write `rows`; returns the
+        clusters the dropped links pointed at (their container counts may change)."""
+        dropped: set[str] = set()
         for chunk in _chunks(sorted(set(ids))):
             marks = _marks(len(chunk))
-            self.conn.execute(
-                f"DELETE FROM dedup_contains WHERE container_id IN ({marks}) OR member_id IN ({marks})",
-                list(chunk) * 2,
+            where = f"container_id IN ({marks}) OR member_id IN ({marks})"
+            dropped.update(
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT DISTINCT cluster_id FROM dedup_contains WHERE {where}", list(chunk) * 2
+                )
             )
+            self.conn.execute(f"DELETE FROM dedup_contains WHERE {where}", list(chunk) * 2)
         self.conn.executemany(
             "INSERT OR REPLACE INTO dedup_contains (container_id, member_id, cluster_id, share) "
             "VALUES (?,?,?,?)",
             rows,
         )
+        return dropped
 
     def refresh_container_counts(self, cluster_ids: Iterable[str]) -> None:
         for chunk in _chunks(sorted(set(cluster_ids))):

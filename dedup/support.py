@@ -61,13 +61,21 @@ def dead_keys(
 
 
 def live_triples(
-    keys: np.ndarray, a: np.ndarray, b: np.ndarray, dead: dict[int, set[int]]
+    keys: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    dead: dict[int, set[int]],
+    every: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Mask of the (key, article a, article b) meetings where neither entry is dead."""
+    """Mask of the (key, article a, article b) meetings where neither entry is dead.
+
+    `every`: all keys of `dead`'s sets, sorted, if the caller keeps them.
+    """
     keep = np.ones(len(keys), dtype=bool)
     if not dead or not len(keys):
         return keep
-    every = np.array(sorted(set().union(*dead.values())), dtype=np.int64)
+    if every is None:
+        every = np.array(sorted(set().union(*dead.values())), dtype=np.int64)
     if not len(every):
         return keep
     pos = np.searchsorted(every, keys)
