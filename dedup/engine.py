@@ -65,7 +65,7 @@ def _jlist(s: Iterable[int]) -> str:
 
 
 def _credits(agencies: str | None) -> bool:
-    if not agencies:
+    if not agencies or agencies == "[]":
         return False
     try:
         return bool(json.loads(agencies))
@@ -294,19 +294,20 @@ def sketch_batch(
     ):
         window.docs[aid] = doc
         credits = _credits(agencies)
-        window.nodes[aid] = rel.Node(aid, doc.text_hash, tuple(doc.passage_sizes()), published, credits)
+        sizes = doc.passage_sizes()
+        window.nodes[aid] = rel.Node(aid, doc.text_hash, tuple(sizes), published, credits)
         sig_rows.append(
-            {
-                "article_id": aid,
-                "text_hash": doc.text_hash,
-                "passages": doc.n_passages,
-                "shingles": len(doc.shingles),
-                "passage_sizes": "[" + ", ".join(map(str, doc.passage_sizes())) + "]",
-                "shingle_hashes": blob_u32(doc.shingles),
-                "signatures": blob_u32(all_sigs[p0:p1].ravel()),
-                "published": published,
-                "credits_agency": int(credits),
-            }
+            (
+                aid,
+                doc.text_hash,
+                len(sizes),
+                len(doc.shingles),
+                "[" + ", ".join(map(str, sizes)) + "]",
+                blob_u32(doc.shingles),
+                blob_u32(all_sigs[p0:p1].ravel()),
+                published,
+                int(credits),
+            )
         )
     docno = store.insert_signatures(sig_rows)
     window.docnos.update(docno)

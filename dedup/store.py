@@ -287,37 +287,24 @@ class DedupStore:
 
     # -- signatures and LSH -----------------------------------------------------------
 
-    def insert_signatures(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    def insert_signatures(self, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
         """Insert signature rows, numbered after the last docno; returns article_id -> docno.
 
-        Callers hold the write lock (BEGIN IMMEDIATE), so nobody else numbers rows meanwhile.
+        A row: (article_id, text_hash, passages, shingles, passage_sizes, shingle_hashes,
+        signatures, published, credits_agency). Callers hold the write lock (BEGIN
+        IMMEDIATE), so nobody else numbers rows meanwhile.
         """
         now = datetime.now(UTC).isoformat(timespec="seconds")
         last = self.conn.execute("SELECT COALESCE(MAX(docno), 0) FROM dedup_signatures").fetchone()[0]
-        ids = {r["article_id"]: last + 1 + i for i, r in enumerate(rows)}
+        ids = {r[0]: last + 1 + i for i, r in enumerate(rows)}
         self.conn.executemany(
             "INSERT INTO dedup_signatures (docno, article_id, text_hash, passages, shingles, "
             "passage_sizes, shingle_hashes, signatures, published, credits_agency, indexed) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    ids[r["article_id"]],
-                    r["article_id"],
-                    r["text_hash"],
-                    r["passages"],
-                    r["shingles"],
-                    r["passage_sizes"],
-                    r["shingle_hashes"],
-                    r["signatures"],
-                    r["published"],
-                    r["credits_agency"],
-                    now,
-                )
-                for r in rows
-            ],
+            [(ids[r[0]], *r, now) for r in rows],
         )
         self.conn.executemany(
-            "DELETE FROM dedup_queue WHERE article_id = ?", [(r["article_id"],) for r in rows]
+            "DELETE FROM dedup_queue WHERE article_id = ?", [(r[0],) for r in rows]
         )
         return ids
 
