@@ -30,7 +30,7 @@ import numpy as np
 
 from dedup import kernels
 from dedup import relations as rel
-from dedup.lsh import LshIndex, runs
+from dedup.lsh import LshIndex, make_segment, runs
 from dedup.params import Params
 from dedup.sketch import Doc, band_keys, passage_signatures, sketch_texts, unique
 from dedup.store import DedupStore, blob_u32, u32_blob
@@ -41,6 +41,7 @@ from dedup.verify import concat, expand, verify_pairs
 @dataclass
 class Summary:
     indexed: int = 0
+    withdrawn: int = 0  # indexed articles taken out again (changed or deleted since)
     batches: int = 0
     pairs_added: int = 0
     pairs_dropped: int = 0
@@ -51,6 +52,7 @@ class Summary:
     def as_dict(self) -> dict[str, Any]:
         return {
             "indexed": self.indexed,
+            "withdrawn": self.withdrawn,
             "batches": self.batches,
             "pairs_added": self.pairs_added,
             "pairs_dropped": self.pairs_dropped,
@@ -377,6 +379,23 @@ def pair_window(
             for x, y in cand.tolist()
         }
     )
+    sets = _verify_candidates(store, graph, todo, docs, params, changed, summary)
+    # Every pair of a new article was made just now: the graph has all of them.
+    graph.paired.update(window.docs)
+    return sets
+
+
+def _verify_candidates(
+    store: DedupStore,
+    graph: LazyGraph,
+    todo: list[tuple[str, str]],
+    docs: dict[str, Doc],
+    params: Params,
+    changed: set[str],
+    summary: Summary,
+) -> dict[str, np.ndarray]:
+    """Verify candidate pairs (a < b) and store the kept ones; `docs`: the articles at
+    hand (the others are read). Returns the sorted unique shingles of every article."""
     partner_ids = {i for pair in todo for i in pair} - set(docs)
     for doc in _docs_from_rows(
         store.signature_rows(partner_ids, "passage_sizes, shingle_hashes, text_hash")
@@ -402,8 +421,6 @@ def pair_window(
         changed.update((da.id, db.id))
     store.upsert_pairs(new_pairs)
     summary.pairs_added += len(new_pairs)
-    # Every pair of a new article was made just now: the graph has all of them.
-    graph.paired.update(window.docs)
     return sets
 
 
@@ -446,6 +463,78 @@ def _repair(
                 graph.drop_pair(a, b)
                 changed.update((a, b))
                 summary.pairs_dropped += 1
+
+
+def withdraw(store: DedupStore, stale: dict[str, int], params: Params, summary: Summary) -> None:
+    """Take indexed articles (article_id -> docno) out of the index, their pairs and
+    every derived fact, leaving what indexing the other articles alone would give.
+
+    Their LSH entries leave the index. A bucket they made hot may be within the bound
+    again: its holders' keys there are live again (and their blocked passages open),
+    so their candidate pairs are drawn and verified anew. Pairs are never taken back:
+    buckets only shrink here. Then the neighbourhoods of the articles that lost pairs
+    and the other members of their clusters are recomputed (`_recompute`).
+    """
+    ids = sorted(stale)
+    index = store.load_lsh()
+    graph = LazyGraph(store)
+    graph.load_pairs(ids)
+    lost = {x for i in ids for x in graph.g.neighbors(i)} - set(ids)
+    names: dict[int, str] = {}
+    rows, _ = _key_rows(params, store.signatures_of(ids), names)
+    keys = unique(rows)
+    before = index.sizes(keys)
+    index.remove(np.fromiter(stale.values(), np.int64, len(stale)))
+    cooled = keys[(before > params.max_bucket) & (index.sizes(keys) <= params.max_bucket)]
+    members, linked = store.forget_articles(ids)
+    for i in ids:
+        for x in list(graph.g.neighbors(i)):
+            graph.drop_pair(i, x)
+        graph.g.nodes.pop(i, None)
+        graph.paired.discard(i)
+    changed = lost | members
+    summary.withdrawn += len(ids)
+    sets: dict[str, np.ndarray] = {}
+    if len(cooled):
+        sets = _pair_holders(store, index, graph, cooled, params, changed, summary)
+    _recompute(store, graph, changed, params, summary, sets)
+    store.refresh_container_counts(linked)
+    index.compact()
+    store.save_lsh(index)
+
+
+def _pair_holders(
+    store: DedupStore,
+    index: LshIndex,
+    graph: LazyGraph,
+    cooled: np.ndarray,
+    params: Params,
+    changed: set[str],
+    summary: Summary,
+) -> dict[str, np.ndarray]:
+    """Draw and verify the candidate pairs of the articles holding these buckets, which
+    were hot and are within the bound again (`withdraw`); returns their shingle sets."""
+    _, held = index.members(cooled)
+    holder_nos = unique(held.astype(np.int64))
+    names = store.docnos_to_ids(holder_nos.tolist())
+    holders = sorted(names.values())
+    rows, row_doc = _key_rows(params, store.signatures_of(holders), names)
+    seg = make_segment(rows.ravel(), np.repeat(row_doc, params.bands))
+    uk, count = runs(seg.keys)
+    last = store.conn.execute("SELECT COALESCE(MAX(docno), 0) FROM dedup_signatures").fetchone()[0]
+    dead = _DeadKeys(store, index, params, first_new=int(last) + 1)
+    cand, _ = _candidates(index, seg.keys, seg.docnos, uk, count, index.sizes(uk), params, dead)
+    names.update(dead.names)
+    names.update(store.docnos_to_ids(set(cand.ravel().tolist()) - set(names)))
+    graph.load_pairs(holders)
+    todo = sorted(
+        {
+            (min(names[x], names[y]), max(names[x], names[y]))
+            for x, y in cand.tolist()
+            if graph.g.pair(names[x], names[y]) is None
+        }
+    )
+    return _verify_candidates(store, graph, todo, {}, params, changed, summary)
 
 
 def _recompute(
@@ -662,6 +751,9 @@ def _update(
     try:
         store.ensure_schema()
         store.check_params(params)
+        stale = store.stale_articles()
+        if stale:  # changed or deleted since they were indexed
+            withdraw(store, stale, params, summary)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

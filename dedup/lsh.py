@@ -92,6 +92,26 @@ class LshIndex:
             self.segments.append(make_segment(keys, docnos))
             self._hot.clear()
 
+    def remove(self, docnos: np.ndarray) -> None:
+        """Drop every entry of these docnos: each segment holding some is replaced by one
+        without them (not stored yet, see `dedup.store.DedupStore.save_lsh`)."""
+        docnos = np.asarray(docnos, dtype=np.int64)
+        if not len(docnos):
+            return
+        gone = np.zeros(int(docnos.max()) + 1, dtype=bool)
+        gone[docnos] = True
+        kept = []
+        for s in self.segments:
+            hit = np.zeros(len(s), dtype=bool)
+            inside = s.docnos < len(gone)
+            hit[inside] = gone[s.docnos[inside]]
+            if not hit.any():
+                kept.append(s)
+            elif not hit.all():
+                kept.append(Segment(s.keys[~hit], s.docnos[~hit]))
+        self.segments = kept
+        self._hot.clear()
+
     def hot(self, max_bucket: int) -> np.ndarray:
         """The keys whose bucket holds more than `max_bucket` entries, sorted (kept
         until the next `add`).

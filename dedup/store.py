@@ -38,7 +38,12 @@ Schema (browse it in Datasette; ids are `articles.id`):
     The articles not indexed yet, in the order they are taken. Triggers on `articles`
     (`dedup_queue_*`, which belong to dedup) keep it: an inserted article is queued, a
     deleted one leaves, a changed date moves it; indexing an article takes it out. So
-    finding what is new costs what is new, however large the database.
+    finding what is new costs what is new, however large the database. An indexed
+    article whose text, date or agencies change (an upsert with a new text, a REPLACE)
+    is queued again: the next update withdraws it from the index and indexes it anew.
+`dedup_gone` (article_id)
+    Articles deleted from `articles` (trigger `dedup_gone_delete`); the next update
+    withdraws those it had indexed.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ from dedup.params import Params
 
 TABLES = (
     "dedup_queue",
+    "dedup_gone",
     "dedup_params",
     "dedup_signatures",
     "dedup_lsh",
@@ -132,16 +138,32 @@ CREATE VIEW IF NOT EXISTS cluster_containers AS
     FROM dedup_contains GROUP BY container_id, cluster_id;
 """
 # The queue of articles to index (see the module docstring), made once `articles` exists.
-QUEUE_TRIGGERS = ("dedup_queue_insert", "dedup_queue_delete", "dedup_queue_published")
+QUEUE_TRIGGERS = (
+    "dedup_queue_insert",
+    "dedup_queue_delete",
+    "dedup_queue_published",
+    "dedup_queue_changed",
+    "dedup_gone_delete",
+)
 QUEUE_SCHEMA = (
-    "CREATE TABLE dedup_queue (article_id TEXT PRIMARY KEY, published TEXT) WITHOUT ROWID",
-    "CREATE INDEX dedup_queue_order ON dedup_queue(published, article_id)",
-    "CREATE TRIGGER dedup_queue_insert AFTER INSERT ON articles BEGIN "
+    "CREATE TABLE IF NOT EXISTS dedup_queue (article_id TEXT PRIMARY KEY, published TEXT) "
+    "WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS dedup_queue_order ON dedup_queue(published, article_id)",
+    "CREATE TABLE IF NOT EXISTS dedup_gone (article_id TEXT PRIMARY KEY) WITHOUT ROWID",
+    "CREATE TRIGGER IF NOT EXISTS dedup_queue_insert AFTER INSERT ON articles BEGIN "
     "INSERT OR IGNORE INTO dedup_queue (article_id, published) VALUES (new.id, new.published); END",
-    "CREATE TRIGGER dedup_queue_delete AFTER DELETE ON articles BEGIN "
+    "CREATE TRIGGER IF NOT EXISTS dedup_queue_delete AFTER DELETE ON articles BEGIN "
     "DELETE FROM dedup_queue WHERE article_id = old.id; END",
-    "CREATE TRIGGER dedup_queue_published AFTER UPDATE OF published ON articles BEGIN "
-    "UPDATE dedup_queue SET published = new.published WHERE article_id = new.id; END",
+    "CREATE TRIGGER IF NOT EXISTS dedup_queue_published AFTER UPDATE OF published ON articles "
+    "BEGIN UPDATE dedup_queue SET published = new.published WHERE article_id = new.id; END",
+    # What the index was built from changed: queue it again (an upsert that writes the
+    # same values changes nothing and queues nothing).
+    "CREATE TRIGGER IF NOT EXISTS dedup_queue_changed AFTER UPDATE OF text, published, agencies "
+    "ON articles WHEN old.text IS NOT new.text OR old.published IS NOT new.published "
+    "OR old.agencies IS NOT new.agencies BEGIN "
+    "INSERT OR IGNORE INTO dedup_queue (article_id, published) VALUES (new.id, new.published); END",
+    "CREATE TRIGGER IF NOT EXISTS dedup_gone_delete AFTER DELETE ON articles BEGIN "
+    "INSERT OR IGNORE INTO dedup_gone (article_id) VALUES (old.id); END",
 )
 # Loaded LSH segments per database file: {path: {segment id: Segment}}.
 _LSH_CACHE: dict[str | None, dict[tuple[int, int], Segment]] = {}
@@ -179,8 +201,12 @@ class DedupStore:
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self.conn.execute(statement)
-        if self._exists("articles") and not self._exists("dedup_queue"):
-            self._create_queue()
+        if self._exists("articles"):
+            if not self._exists("dedup_queue"):
+                self._create_queue()
+            else:  # databases made before some of the triggers
+                for statement in QUEUE_SCHEMA:
+                    self.conn.execute(statement)
         self._migrate_row_lsh()
 
     def _exists(self, name: str) -> bool:
@@ -253,14 +279,6 @@ class DedupStore:
         args: list[Any]
         if not self._exists("dedup_queue"):  # no articles table yet
             return [], after
-        if after is None:
-            # An article replaced in place (REPLACE: a delete without its trigger, then an
-            # insert) is queued again although it is indexed: it leaves the queue here.
-            self.conn.execute(
-                "DELETE FROM dedup_queue WHERE article_id IN "
-                "(SELECT q.article_id FROM dedup_queue q JOIN dedup_signatures s "
-                "ON s.article_id = q.article_id)"
-            )
         if after is None or after[0] is None:
             where, args = "q.published IS NULL", []
             if after is not None:
@@ -307,6 +325,49 @@ class DedupStore:
             "DELETE FROM dedup_queue WHERE article_id = ?", [(r[0],) for r in rows]
         )
         return ids
+
+    def stale_articles(self) -> dict[str, int]:
+        """Indexed articles to withdraw, article_id -> docno: those deleted since
+        (`dedup_gone`, emptied here) and those queued again (changed since)."""
+        if not self._exists("dedup_queue"):
+            return {}
+        rows = self.conn.execute(
+            "SELECT s.article_id, s.docno FROM dedup_signatures s WHERE s.article_id IN "
+            "(SELECT article_id FROM dedup_gone UNION ALL SELECT article_id FROM dedup_queue)"
+        ).fetchall()
+        self.conn.execute("DELETE FROM dedup_gone")
+        return dict(rows)
+
+    def forget_articles(self, ids: Sequence[str]) -> tuple[set[str], set[str]]:
+        """Delete every dedup row of these articles: signatures, pairs, cluster rows and
+        containment links. Returns (the other members of their clusters, the clusters
+        their links pointed at), whose rows must be recomputed."""
+        members: set[str] = set()
+        linked: set[str] = set()
+        for chunk in _chunks(sorted(set(ids))):
+            marks, args = _marks(len(chunk)), list(chunk)
+            old = [
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT DISTINCT cluster_id FROM cluster_members WHERE article_id IN ({marks})",
+                    args,
+                )
+            ]
+            for c in _chunks(old):
+                q = f"SELECT article_id FROM cluster_members WHERE cluster_id IN ({_marks(len(c))})"
+                members.update(r[0] for r in self.conn.execute(q, list(c)))
+                self.conn.execute(
+                    f"DELETE FROM clusters WHERE cluster_id IN ({_marks(len(c))})", list(c)
+                )
+            where = f"container_id IN ({marks}) OR member_id IN ({marks})"
+            q = f"SELECT DISTINCT cluster_id FROM dedup_contains WHERE {where}"
+            linked.update(r[0] for r in self.conn.execute(q, args * 2))
+            self.conn.execute(f"DELETE FROM dedup_contains WHERE {where}", args * 2)
+            self.conn.execute(f"DELETE FROM cluster_members WHERE article_id IN ({marks})", args)
+            self.conn.execute(f"DELETE FROM dedup_pairs WHERE a IN ({marks})", args)
+            self.conn.execute(f"DELETE FROM dedup_pairs WHERE b IN ({marks})", args)
+            self.conn.execute(f"DELETE FROM dedup_signatures WHERE article_id IN ({marks})", args)
+        return members - set(ids), linked
 
     def load_lsh(self) -> LshIndex:
         """The LSH index, from this process's cache when its segments are still the stored ones.

@@ -54,6 +54,24 @@ def test_dedup_then_clusters(tmp_path: Path) -> None:
     assert out.exit_code == 0 and "indexed 3 articles" in out.output
 
 
+def test_a_changed_text_moves_its_article_to_its_new_cluster(tmp_path: Path) -> None:
+    """a2 was a copy of a; stored again with b's text, the next `newsdedup dedup` says
+    so and puts it with b."""
+    db = str(_db(tmp_path))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["dedup", "--db", db]).exit_code == 0
+    with Store(Path(db)) as s:
+        s.upsert_articles([{"url": "https://example.org/a2", "outlet": "t", "title": "a2",
+                            "text": story(2) + "\n\n" + story(9, 1)}])
+    out = runner.invoke(cli, ["dedup", "--db", db])
+    assert out.exit_code == 0, out.output
+    assert "indexed 1 articles (1 changed or deleted since)" in out.output
+    out = runner.invoke(cli, ["clusters", "--db", db, "--format", "jsonl"])
+    got = {json.loads(line)["url"].rsplit("/", 1)[1]: json.loads(line)["cluster"]
+           for line in out.output.splitlines()}
+    assert got["a2"] == got["b"] != got["a"]
+
+
 def test_missing_database_is_one_clear_line(tmp_path: Path) -> None:
     out = CliRunner().invoke(cli, ["clusters", "--db", str(tmp_path / "nope.db")])
     assert out.exit_code == 1 and "no such database" in out.output

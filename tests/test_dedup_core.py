@@ -241,6 +241,65 @@ def test_commit_windows_give_every_table_of_one_batch(tmp_path: Path) -> None:
     assert got["windows"] == got["one"]
 
 
+def test_changed_and_deleted_articles_leave_what_a_fresh_build_gives(tmp_path: Path) -> None:
+    """After texts change (an upsert), articles are deleted and one is REPLACEd, the next
+    update withdraws them from the index and indexes the changed ones anew: every table
+    is what indexing the final articles from scratch gives."""
+    import random
+
+    from bench.gen_corpus import generate
+
+    rows = list(generate(1500, seed=4))
+    rnd = random.Random(4)
+    changed = [dict(x) for x in rnd.sample(rows, 150)]
+    for x in changed:
+        other = rnd.choice(rows)["text"]
+        x["text"] = rnd.choice([other, x["text"][: len(x["text"]) // 2], x["text"] + "\n\n" + other])
+    gone = [x["url"] for x in rnd.sample(rows, 75)]
+    final = {x["url"]: x for x in rows} | {x["url"]: x for x in changed}
+    for url in gone:
+        del final[url]
+
+    with Store(tmp_path / "inc.db") as s:
+        s.upsert_articles(rows)
+    inc = sqlite3.connect(str(tmp_path / "inc.db"), isolation_level=None)
+    dedup.update(inc, commit_every=400, batch_size=100)
+    with Store(tmp_path / "inc.db") as s:
+        s.upsert_articles(changed)
+    inc.executemany("DELETE FROM articles WHERE url = ?", [(u,) for u in gone])
+    inc.execute(
+        "REPLACE INTO articles (id, url, outlet, text, published) "
+        "SELECT id, url, outlet, text, published FROM articles WHERE url = ?",
+        [sorted(final)[0]],
+    )
+    summary = dedup.update(inc, commit_every=400, batch_size=100)
+    assert summary["withdrawn"] > 150  # the changed, deleted and replaced ones that were indexed
+
+    with Store(tmp_path / "fresh.db") as s:
+        s.upsert_articles(final.values())
+    fresh = sqlite3.connect(str(tmp_path / "fresh.db"), isolation_level=None)
+    dedup.update(fresh)
+    assert _derived_tables(inc) == _derived_tables(fresh)
+    assert inc.execute("SELECT COUNT(*) FROM dedup_gone").fetchone()[0] == 0
+
+
+def test_a_deleted_article_takes_its_bucket_back_under_the_bound(tmp_path: Path) -> None:
+    """Four articles share a paragraph, a bucket over max_bucket=3: it proposes no pairs.
+    Deleting one brings it back within the bound, and the other three pair as they would
+    had the fourth never been there."""
+    shared = story(999, 1)
+    texts = {f"t{i}": story(i, 3) + "\n\n" + shared for i in range(4)}
+    inc = make_db(tmp_path / "inc.db", texts)
+    dedup.update(inc, max_bucket=3)
+    assert inc.execute("SELECT COUNT(*) FROM dedup_pairs").fetchone()[0] == 0
+    inc.execute("DELETE FROM articles WHERE url LIKE '%/t3'")
+    assert dedup.update(inc, max_bucket=3)["withdrawn"] == 1
+    fresh = make_db(tmp_path / "fresh.db", {k: v for k, v in texts.items() if k != "t3"})
+    dedup.update(fresh, max_bucket=3)
+    assert inc.execute("SELECT COUNT(*) FROM dedup_pairs").fetchone()[0] == 3
+    assert _derived_tables(inc) == _derived_tables(fresh)
+
+
 def test_hot_buckets_give_the_same_pairs_whatever_the_batching(tmp_path: Path) -> None:
     """A bucket that turns hot mid-way takes back its pairs, as if it had always been hot."""
     shared = story(999, 1)
@@ -334,15 +393,18 @@ def test_the_queue_holds_exactly_the_articles_not_indexed(tmp_path: Path) -> Non
     assert pending() == ["2"]
     dedup.update(conn)
     assert queued() == [] and conn.execute("SELECT COUNT(*) FROM dedup_signatures").fetchone()[0] == 3
-    # REPLACE deletes without the delete trigger and inserts: 1 is queued again, but it
-    # is indexed, so it is not pending and leaves the queue.
+    # REPLACE deletes without the delete trigger and inserts: 1 is queued again, and
+    # indexed anew; so is an article whose text an upsert changes (not one it rewrites
+    # with the same values, as above).
     conn.execute(
         "REPLACE INTO articles (id, url, outlet, text) "
         "SELECT id, url, outlet, text FROM articles WHERE url LIKE '%/1'"
     )
     assert queued() == ["1"]
-    assert pending() == [] and queued() == []
-    dedup.update(conn)
+    store.upsert_articles([{**article(0), "text": story(7, 2)}])
+    assert queued() == ["0", "1"]
+    assert dedup.update(conn)["withdrawn"] == 2
+    assert queued() == [] and conn.execute("SELECT COUNT(*) FROM dedup_signatures").fetchone()[0] == 3
     dedup.rebuild(conn)
     assert queued() == [] and conn.execute("SELECT COUNT(*) FROM dedup_signatures").fetchone()[0] == 3
     DedupStore(conn).drop()

@@ -60,7 +60,9 @@ def dedup_command(
 ) -> None:
     """Group agency copies: index new articles and update clusters.
 
-    Only articles not indexed yet are processed. The parameters are recorded in
+    Only articles not indexed yet are processed; an indexed article whose text,
+    date or agencies changed since, or that was deleted, is taken out of the index
+    first (and indexed anew if it is still there). The parameters are recorded in
     the database; to change them, pass --rebuild.
 
     \b
@@ -81,8 +83,9 @@ def dedup_command(
         )
     except (dedup.ParamsMismatch, ValueError, TypeError) as err:
         raise click.ClickException(str(err)) from err
+    redone = f" ({summary['withdrawn']} changed or deleted since)" if summary["withdrawn"] else ""
     click.echo(
-        f"indexed {summary['indexed']} articles in {summary['seconds']:.1f} s: "
+        f"indexed {summary['indexed']} articles{redone} in {summary['seconds']:.1f} s: "
         f"{summary['clusters']} clusters ({summary['multi_clusters']} with copies), "
         f"{summary['containers']} containers"
     )
