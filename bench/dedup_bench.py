@@ -1,9 +1,11 @@
 """Benchmark of the dedup path on synthetic corpora (bench/gen_corpus.py).
 
 Per size: docs/s per core for the whole path (normalize, shingle, MinHash, LSH in
-SQLite, verify, cluster, store), peak memory, database size, and the time to add
-1,000 more articles to the full index. With --baseline, a plain datasketch run over
-the same articles (default MinHash, in-memory MinHashLSH at 0.5, union-find).
+SQLite, verify, cluster, store), peak memory, database size, the time to add 1,000
+more articles to the full index, and then to withdraw 1,000 deleted articles and to
+re-index 1,000 changed ones (each `dedup.update` after the articles table changed).
+With --baseline, a plain datasketch run over the same articles (default MinHash,
+in-memory MinHashLSH at 0.5, union-find).
 
 Usage:
     python bench/dedup_bench.py --sizes 10000 100000 --baseline 100000
@@ -109,6 +111,22 @@ def run_size(n: int, workdir: Path, params: dict[str, int]) -> dict:
     add_wall = time.perf_counter()
     added = dedup.update(conn, **params)
     add_wall = time.perf_counter() - add_wall
+    # 1,000 articles deleted and 1,000 others given a new paragraph, spread over the
+    # index: each update withdraws them (and indexes the changed ones anew).
+    ids = [r[0] for r in conn.execute("SELECT id FROM articles ORDER BY id")]
+    step = len(ids) // (2 * ADD)
+    gone, edited = ids[::step][:ADD], ids[step // 2 :: step][:ADD]
+    conn.executemany("DELETE FROM articles WHERE id = ?", [(i,) for i in gone])
+    drop_wall = time.perf_counter()
+    dropped = dedup.update(conn, **params)
+    drop_wall = time.perf_counter() - drop_wall
+    conn.executemany(
+        "UPDATE articles SET text = text || ? WHERE id = ?",
+        [("\n\nNachtrag: Die Polizei bittet um Hinweise und ermittelt weiter.", i) for i in edited],
+    )
+    edit_wall = time.perf_counter()
+    reindexed = dedup.update(conn, **params)
+    edit_wall = time.perf_counter() - edit_wall
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return {
@@ -121,6 +139,10 @@ def run_size(n: int, workdir: Path, params: dict[str, int]) -> dict:
         "db_mib_without_dedup": round(articles_bytes / 2**20, 1),
         "add_1000_s": round(add_wall, 2),
         "add_indexed": added["indexed"],
+        "delete_1000_s": round(drop_wall, 2),
+        "delete_withdrawn": dropped["withdrawn"],
+        "change_1000_s": round(edit_wall, 2),
+        "change_withdrawn": reindexed["withdrawn"],
         "pairs": summary["pairs"],
         "clusters": summary["clusters"],
         "multi_clusters": summary["multi_clusters"],
