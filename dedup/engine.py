@@ -13,6 +13,10 @@ derived fact whose inputs changed is recomputed, in dependency order (see
 Each fact of an article depends only on its pairs and the pairs among its neighbors,
 so after a window only the neighborhoods of changed articles are recomputed. The
 result is a function of the set of articles, whatever their order or batching.
+
+Indexed articles that changed or were deleted since (`DedupStore.stale_articles`) are
+first withdrawn (`withdraw`): out of the index, their pairs and derived facts gone,
+as if never indexed; the changed ones are then indexed again like new ones.
 """
 
 from __future__ import annotations
@@ -160,9 +164,7 @@ def _docs_from_rows(rows: Iterable[tuple[str, str, bytes, str]]) -> list[Doc]:
     ):
         sz = json.loads(sizes)
         offsets = np.cumsum([0] + sz[:-1], dtype=np.int64) if sz else np.zeros(0, np.int64)
-        doc = Doc(aid, th, flat[s0 : s0 + n], offsets, sz)
-        doc._unique = uniq[s0 : s0 + nu]
-        out.append(doc)
+        out.append(Doc(aid, th, flat[s0 : s0 + n], offsets, sz, uniq[s0 : s0 + nu]))
     return out
 
 

@@ -109,9 +109,12 @@ class Batch:
         for aid, th, (p0, p1, s0, s1), nu in zip(
             ids, self.text_hashes, slices, n_uniq.tolist(), strict=True
         ):
-            doc = Doc(aid, th, self.shingles[s0:s1], self.passage_offsets[p0:p1] - s0, sizes[p0:p1])
-            doc._unique = uniq[s0 : s0 + nu]
-            out.append(doc)
+            out.append(
+                Doc(
+                    aid, th, self.shingles[s0:s1], self.passage_offsets[p0:p1] - s0,
+                    sizes[p0:p1], uniq[s0 : s0 + nu],
+                )  # fmt: skip
+            )
         return out
 
 
