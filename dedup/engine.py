@@ -753,14 +753,26 @@ def _update(
     try:
         store.ensure_schema()
         store.check_params(params)
-        stale = store.stale_articles()
-        if stale:  # changed or deleted since they were indexed
-            withdraw(store, stale, params, summary)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         store.forget_lsh()
         raise
+    # Articles changed or deleted since they were indexed leave the index first,
+    # `commit_every` per transaction (each step leaves what a fresh build would).
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            stale = store.stale_articles(commit_every)
+            if stale:
+                withdraw(store, stale, params, summary)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            store.forget_lsh()
+            raise
+        if len(stale) < commit_every:
+            break
     after = None  # where the last page of pending articles ended
     while True:
         conn.execute("BEGIN IMMEDIATE")

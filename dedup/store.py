@@ -326,16 +326,22 @@ class DedupStore:
         )
         return ids
 
-    def stale_articles(self) -> dict[str, int]:
-        """Indexed articles to withdraw, article_id -> docno: those deleted since
-        (`dedup_gone`, emptied here) and those queued again (changed since)."""
+    def stale_articles(self, limit: int) -> dict[str, int]:
+        """Up to `limit` indexed articles to withdraw, article_id -> docno: those deleted
+        since (`dedup_gone`) and those queued again (changed since). Deleted ones that
+        were never indexed, and those returned, leave `dedup_gone`."""
         if not self._exists("dedup_queue"):
             return {}
+        self.conn.execute(
+            "DELETE FROM dedup_gone WHERE article_id NOT IN (SELECT article_id FROM dedup_signatures)"
+        )
         rows = self.conn.execute(
             "SELECT s.article_id, s.docno FROM dedup_signatures s WHERE s.article_id IN "
-            "(SELECT article_id FROM dedup_gone UNION ALL SELECT article_id FROM dedup_queue)"
+            "(SELECT article_id FROM dedup_gone UNION ALL SELECT article_id FROM dedup_queue) "
+            "ORDER BY s.docno LIMIT ?",
+            [limit],
         ).fetchall()
-        self.conn.execute("DELETE FROM dedup_gone")
+        self.conn.executemany("DELETE FROM dedup_gone WHERE article_id = ?", [(r[0],) for r in rows])
         return dict(rows)
 
     def forget_articles(self, ids: Sequence[str]) -> tuple[set[str], set[str]]:

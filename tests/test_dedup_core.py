@@ -272,7 +272,8 @@ def test_changed_and_deleted_articles_leave_what_a_fresh_build_gives(tmp_path: P
         "SELECT id, url, outlet, text, published FROM articles WHERE url = ?",
         [sorted(final)[0]],
     )
-    summary = dedup.update(inc, commit_every=400, batch_size=100)
+    # (in transactions of 60: the withdrawal too takes several)
+    summary = dedup.update(inc, commit_every=60, batch_size=20)
     assert summary["withdrawn"] > 150  # the changed, deleted and replaced ones that were indexed
 
     with Store(tmp_path / "fresh.db") as s:
