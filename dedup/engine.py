@@ -726,21 +726,24 @@ def update(
     and a run killed mid-way keeps every commit before it.
     """
     params = Params.from_kwargs(kwargs)
-    with _rare_gc():
+    with _no_cyclic_gc():
         return _update(conn, params, batch_size, commit_every)
 
 
 @contextmanager
-def _rare_gc() -> Iterator[None]:
-    """Collect garbage less often: a window makes millions of small objects that live
-    until it ends (pairs, nodes, dicts), and with the default thresholds the collector
-    walks them over and over."""
-    before = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
+def _no_cyclic_gc() -> Iterator[None]:
+    """Run without the cyclic garbage collector (reference counting still frees
+    everything as it goes). A window makes millions of small objects that live until
+    it ends (pairs, nodes, dicts) and form no cycles, so the collector would only walk
+    them over and over: 0.6 s of a 100k run with raised thresholds, and the run leaves
+    20 unreachable objects behind either way (`gc.collect()` after it)."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        if enabled:
+            gc.enable()
 
 
 def _update(
