@@ -69,7 +69,8 @@ class Pair:
     # Caches: a pair's hits never change, so neither does C(side|other) for a given set
     # of left-out passages, nor the passages of a side that the other matches.
     _contained: dict[tuple[str, frozenset[int]], float] | None = None
-    _matched: dict[str, frozenset[int]] | None = None
+    _a_matched: frozenset[int] | None = None
+    _b_matched: frozenset[int] | None = None
     _copy0: bool | None = None
     _a_found: int = field(init=False, default=0)  # shingles of a found in b
     _b_found: int = field(init=False, default=0)
@@ -107,12 +108,13 @@ class Pair:
 
     def matched(self, node: Node, params: Params) -> frozenset[int]:
         """Passages of `node` matched in the other article (`matched_passages`), once."""
-        if self._matched is None:
-            self._matched = {}
-        m = self._matched.get(node.id)
-        if m is None:
-            m = self._matched[node.id] = frozenset(matched_passages(node, self.hits(node.id), params))
-        return m
+        if node.id == self.a:
+            if self._a_matched is None:
+                self._a_matched = frozenset(matched_passages(node, self.a_hits, params))
+            return self._a_matched
+        if self._b_matched is None:
+            self._b_matched = frozenset(matched_passages(node, self.b_hits, params))
+        return self._b_matched
 
 
 @dataclass

@@ -82,7 +82,7 @@ def verify_pairs(
         a, b = pairs[k]
         out[k] = Pair(
             a.id, b.id, hits_a[j], hits_b[j],
-            _matched={a.id: match_a[j], b.id: match_b[j]}, _copy0=copy0[j],
+            _a_matched=match_a[j], _b_matched=match_b[j], _copy0=copy0[j],
         )  # fmt: skip
     return out
 
