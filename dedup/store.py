@@ -295,11 +295,14 @@ class DedupStore:
         return rows, (rows[-1][2], rows[-1][0])
 
     def _pending_page(self, where: str, args: list[Any], limit: int) -> list[tuple[Any, ...]]:
-        # The queue's `published` is the article's (a trigger keeps them equal).
+        # The queue's `published` is the article's (a trigger keeps them equal). An article
+        # still indexed (changed by another writer since this update withdrew the stale
+        # ones) waits in the queue for the next update to withdraw it first.
         return self.conn.execute(
             "SELECT a.id, COALESCE(a.text, ''), q.published, a.agencies "
             "FROM dedup_queue q INDEXED BY dedup_queue_order JOIN articles a ON a.id = q.article_id "
-            f"WHERE {where} ORDER BY q.published, q.article_id LIMIT ?",
+            f"WHERE {where} AND NOT EXISTS (SELECT 1 FROM dedup_signatures s "
+            "WHERE s.article_id = q.article_id) ORDER BY q.published, q.article_id LIMIT ?",
             [*args, limit],
         ).fetchall()
 

@@ -404,6 +404,9 @@ def test_the_queue_holds_exactly_the_articles_not_indexed(tmp_path: Path) -> Non
     assert queued() == ["1"]
     store.upsert_articles([{**article(0), "text": story(7, 2)}])
     assert queued() == ["0", "1"]
+    # Both are still indexed: not pending (another writer may change an article after an
+    # update withdrew the stale ones; it waits for the next update's withdrawal).
+    assert pending() == []
     assert dedup.update(conn)["withdrawn"] == 2
     assert queued() == [] and conn.execute("SELECT COUNT(*) FROM dedup_signatures").fetchone()[0] == 3
     dedup.rebuild(conn)
