@@ -291,12 +291,7 @@ def passage_shingles(
             for j in range(k):
                 acc += words[start + i + j] * fold[j % nf]
             buf[i] = np.uint32(fmix64(acc) >> np.uint64(32))
-        s = np.sort(buf[:m])
-        n = 0
-        for i in range(m):
-            if i == 0 or s[i] != s[i - 1]:
-                out[o + n] = s[i]
-                n += 1
+        n = _sorted_unique_into(buf[:m], out, o)
         counts[p] = n
         o += n
         start += lens[p]
@@ -339,7 +334,9 @@ def passage_minhash(
 
 
 @njit(cache=True, nogil=True)
-def segment_unique(values: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def segment_unique(
+    values: np.ndarray, starts: np.ndarray, lens: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Each segment values[starts[i] : starts[i] + lens[i]] sorted and its repeats
     dropped, written at the same start of a new array; returns it and the new lengths
     (what `dedup.sketch.unique` gives per segment, for a whole batch in one call)."""
@@ -350,11 +347,17 @@ def segment_unique(values: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> 
         m = lens[i]
         if m == 0:
             continue
-        s = np.sort(values[s0 : s0 + m])
-        n = 0
-        for j in range(m):
-            if j == 0 or s[j] != s[j - 1]:
-                out[s0 + n] = s[j]
-                n += 1
-        new_lens[i] = n
+        new_lens[i] = _sorted_unique_into(values[s0 : s0 + m], out, s0)
     return out, new_lens
+
+
+@njit(cache=True, nogil=True)
+def _sorted_unique_into(x: np.ndarray, out: np.ndarray, at: int) -> int:
+    """x sorted, its repeats dropped, written to out[at:]; returns how many."""
+    s = np.sort(x)
+    n = 0
+    for j in range(len(s)):
+        if j == 0 or s[j] != s[j - 1]:
+            out[at + n] = s[j]
+            n += 1
+    return n
