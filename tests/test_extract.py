@@ -215,6 +215,31 @@ def test_title_kicker_the_page_does_not_show_is_dropped(og: str, h1: str, want: 
     assert ex.title == want
 
 
+def _h2_headline_page(*, og: str, ld: str, h2: str) -> str:
+    """A page whose headline block is an <h2> in <article> (no <h1>); <title> says og:title."""
+    return _headline_page(og=og, ld=ld, h1="").replace(
+        "<h1></h1>", f"<h2>{h2}</h2>"
+    ).replace("<title>Pendler werden entlastet | Tagblatt</title>", f"<title>{og} | Tagblatt</title>")
+
+
+@pytest.mark.parametrize(
+    ("ld", "h2", "want"),
+    [
+        # The <h2> shows the JSON-LD headline under a kicker: it beats og:title and <title>.
+        (SHOWN, KICKED, SHOWN),
+        # The <h2> shows kicker and headline as the JSON-LD headline states them: kept whole.
+        ("Mobilität: Regierung entlastet Pendler", KICKED, "Mobilität: Regierung entlastet Pendler"),
+        # A plain <h2> (a subheading, a teaser) is no headline block: og:title stays.
+        (SHOWN, SHOWN, SOCIAL),
+    ],
+)
+def test_title_shown_in_article_h2_with_kicker(ld: str, h2: str, want: str) -> None:
+    html = _h2_headline_page(og=SOCIAL, ld=ld, h2=h2)
+    assert "<h1>" not in html
+    ex = extract_article(html, "https://www.tagblatt.example/politik/pendler-100.html")
+    assert ex.title == want
+
+
 def test_strip_site_suffix_drops_site_name_ahead_of_headline() -> None:
     sites = ["Tagblatt", "tagblatt.example", "tagblatt"]
     assert strip_site_suffix("Tagblatt | Pendler werden entlastet", site_names=sites, others=[]) == (
