@@ -249,8 +249,32 @@ def _first(*values: str | None) -> str | None:
     return None
 
 
+# Soft hyphens and zero-width characters are invisible: never a difference between two
+# headlines ("Verfassungs\u00adbeschwerde" in a heading, "Verfassungsbeschwerde" in og:title).
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+
+
 def _norm_title(s: str) -> str:
-    return re.sub(r"\W+", " ", s).strip().lower()
+    return re.sub(r"\W+", " ", _INVISIBLE.sub("", s)).strip().lower()
+
+
+_NOT_SHOWN = ("style", "script", "template")
+
+
+def _heading_text(el: HtmlElement) -> str:
+    """The text a heading shows, on one line: without the <style>/<script> inside it
+    (CSS-in-JS sites put a heading's rules in the heading) and without comments."""
+    parts: list[str] = []
+
+    def walk(node: HtmlElement) -> None:
+        parts.append(node.text or "")
+        for child in node:
+            if isinstance(child.tag, str) and child.tag not in _NOT_SHOWN:
+                walk(child)
+            parts.append(child.tail or "")
+
+    walk(el)
+    return " ".join("".join(parts).split())
 
 
 def _names_site(segment: str, sites: list[str]) -> bool:
@@ -348,7 +372,7 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
     # one it states for search engines), twitter:title, <title> minus the site-name suffix.
     title_tag = tree.findtext(".//title")
     title_tag = " ".join(title_tag.split()) if title_tag else None
-    h1s = [" ".join(h.text_content().split()) for h in tree.iterfind(".//h1")][:3]
+    h1s = [_heading_text(h) for h in tree.iterfind(".//h1")][:3]
     headline = _text(article.get("headline")) or _text(article.get("name"))
     og_title = meta.get("og:title") or meta.get("twitter:title")
     site_names = [n for n in (pm.site_name, *_host_names(url)) if n]
@@ -519,7 +543,7 @@ def _shown_headings(tree: HtmlElement) -> tuple[set[str], set[str]]:
             continue
         if h.tag == "h2" and not ancestors & {"hgroup", "header"}:
             continue
-        text = _norm_title(h.text_content())
+        text = _norm_title(_heading_text(h))
         if text:
             shown.add(text)
             headline = _headline_after_kicker(h, text)
@@ -540,10 +564,14 @@ def _headline_after_kicker(heading: HtmlElement, text: str) -> str | None:
         node = node[0]
     if (node.text or "").strip():
         return None  # text before the first child: no kicker element
-    parts = [c for c in node if isinstance(c.tag, str) and _norm_title(c.text_content())]
+    parts = [
+        c
+        for c in node
+        if isinstance(c.tag, str) and c.tag not in _NOT_SHOWN and _norm_title(_heading_text(c))
+    ]
     if len(parts) < 2:
         return None
-    kicker = _norm_title(parts[0].text_content())
+    kicker = _norm_title(_heading_text(parts[0]))
     if not text.startswith(kicker + " "):
         return None
     return text[len(kicker) :].strip() or None
@@ -582,7 +610,7 @@ def _article_kicker_headings(tree: HtmlElement) -> set[str]:
         ancestors = {a.tag for a in h.iterancestors()}
         if "article" not in ancestors or ancestors & {"nav", "li", "header", "hgroup"}:
             continue
-        text = _norm_title(h.text_content())
+        text = _norm_title(_heading_text(h))
         headline = _headline_after_kicker(h, text) if text else None
         if headline:
             out |= {text, headline}

@@ -240,6 +240,30 @@ def test_title_shown_in_article_h2_with_kicker(ld: str, h2: str, want: str) -> N
     assert ex.title == want
 
 
+@pytest.mark.parametrize(
+    "h1",
+    [
+        "Regierung ent&shy;lastet Pend&#8203;ler",  # soft hyphen, zero-width space
+        "Regierung <!-- teaser --> entlastet Pendler",
+    ],
+)
+def test_title_shown_heading_compared_by_its_visible_text(h1: str) -> None:
+    # og:title and <title> agree on a social headline; the page shows the JSON-LD one.
+    html = _headline_page(og=SOCIAL, ld=SHOWN, h1=h1).replace(
+        "<title>Pendler werden entlastet | Tagblatt</title>", f"<title>{SOCIAL} | Tagblatt</title>"
+    )
+    ex = extract_article(html, "https://www.tagblatt.example/politik/pendler-100.html")
+    assert ex.title == SHOWN
+
+
+def test_title_kicker_found_past_style_in_heading() -> None:
+    # CSS-in-JS sites put a <style> ahead of the kicker: it is neither kicker nor text.
+    h1 = "<style>.k{font-weight:700}</style><span>Mobilität</span> <span>Regierung entlastet Pendler</span>"
+    html = _headline_page(og="Nach der Einigung: Regierung entlastet Pendler", ld=SEO, h1=h1)
+    ex = extract_article(html, "https://www.tagblatt.example/politik/pendler-100.html")
+    assert ex.title == SHOWN
+
+
 def test_strip_site_suffix_drops_site_name_ahead_of_headline() -> None:
     sites = ["Tagblatt", "tagblatt.example", "tagblatt"]
     assert strip_site_suffix("Tagblatt | Pendler werden entlastet", site_names=sites, others=[]) == (
