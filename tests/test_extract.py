@@ -264,6 +264,30 @@ def test_title_kicker_found_past_style_in_heading() -> None:
     assert ex.title == SHOWN
 
 
+REWRITTEN = "Kabinett beschließt Milliarden für Berufstätige auf dem Land"  # shares no word
+
+
+@pytest.mark.parametrize(
+    ("h1", "in_header", "want"),
+    [
+        # The article header's <h1> agrees with no candidate: a rewritten headline, shown.
+        (REWRITTEN, True, REWRITTEN),
+        # It shares most words with a candidate: a variant of it, the candidate stays.
+        ("Pendler jubeln: Das alles ändert sich jetzt", True, SOCIAL),
+        # An <h1> outside an article <header> (a section or teaser heading) decides nothing.
+        (REWRITTEN, False, SOCIAL),
+    ],
+)
+def test_title_rewritten_headline_in_article_header(h1: str, in_header: bool, want: str) -> None:
+    html = _headline_page(og=SOCIAL, ld=SEO, h1=h1).replace(
+        "<title>Pendler werden entlastet | Tagblatt</title>", f"<title>{SOCIAL} | Tagblatt</title>"
+    )
+    if in_header:
+        html = html.replace(f"<h1>{h1}</h1>", f"<header><h1>{h1}</h1></header>")
+    ex = extract_article(html, "https://www.tagblatt.example/politik/pendler-100.html")
+    assert ex.title == want
+
+
 def test_strip_site_suffix_drops_site_name_ahead_of_headline() -> None:
     sites = ["Tagblatt", "tagblatt.example", "tagblatt"]
     assert strip_site_suffix("Tagblatt | Pendler werden entlastet", site_names=sites, others=[]) == (
