@@ -394,7 +394,7 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
         # 1b. The page shows the candidate's headline under a kicker of its own
         # ("Eskalation in Nahost" + "«...»" where og:title says "Angriff auf Israel: «...»"):
         # the headline both agree on is the title, the kicker they disagree on is not.
-        # A kicker the page does show stays (step 1 matched it). fundus_de: 87 of 98.
+        # A kicker the page does show stays (step 1 matched it).
         pm.title = _shown_without_kicker(stripped, shown_headlines, sites)
     if pm.title is None:
         # 1c. The page shows the candidate in an <h2> of its <article> that sets a kicker

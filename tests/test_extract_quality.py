@@ -15,16 +15,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # Measured with `.venv/bin/python bench/extraction_bench.py` (2 workers), 2026-11-22:
-# trafilatura_eval F1 0.9351, aeb F1 0.9708, fundus_de F1 0.9652 / title 0.888 / day 0.990
+# trafilatura_eval F1 0.9351, aeb F1 0.9708, fundus_de F1 0.9652 / title 0.898 / day 0.990
 # (fast mode on article pages; with the full trafilatura cascade everywhere: 0.9353, 0.9696,
 # 0.9651; before this round: 0.927, 0.963, 0.952 / 0.816 / 0.990). The figures are deterministic;
 # the margin is for trafilatura/lxml releases that move a page or two. Title 0.888 since the
-# kicker rule in crawler.metadata (was 0.878).
+# kicker rule in crawler.metadata (was 0.878); 0.898 since the rewritten-headline rule (2026-12-03).
 THRESHOLDS = {
     ("trafilatura_eval", "f1"): 0.93,
     ("aeb", "f1"): 0.965,
     ("fundus_de", "f1"): 0.96,
-    ("fundus_de", "title_exact"): 0.87,
+    ("fundus_de", "title_exact"): 0.88,
     ("fundus_de", "date_day"): 0.97,
 }
 
