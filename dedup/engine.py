@@ -127,14 +127,17 @@ class LazyGraph:
         """ids and their neighbors, with the pairs of all of them (and among them) loaded."""
         ids = set(ids)
         self.load_pairs(ids)
+        adj = self.g.adj
         out = set(ids)
         for i in ids:
-            out.update(self.g.neighbors(i))
+            if i in adj:
+                out.update(adj[i])
         self.load_pairs(out)
         # (the neighbor lists of `out` are complete now: loading more pairs adds none)
         second: set[str] = set()
         for i in out:
-            second.update(self.g.neighbors(i))
+            if i in adj:
+                second.update(adj[i])
         self.load_pairs(second)
         return out
 
@@ -556,8 +559,9 @@ def _recompute(
     touched: set[str] = set()  # articles whose flags changed
 
     def refresh(ids: set[str], attr: str, fn: Any) -> set[str]:
+        # (in any order: each rule reads only the flags of the passes before it)
         diff = set()
-        for i in sorted(ids):
+        for i in ids:
             value = fn(i)
             if getattr(g.nodes[i], attr) != value:
                 setattr(g.nodes[i], attr, value)
@@ -570,9 +574,10 @@ def _recompute(
     b0 = refresh(
         s1, "background0", lambda i: rel.background_passages(g, i, params, skip_containers=False)
     )
-    s2 = graph.ball(changed | b0)
+    # (ball(changed | x) is s1 | ball(x - changed): only the new part is walked)
+    s2 = s1 | graph.ball(b0 - changed)
     cont = refresh(s2, "container", lambda i: rel.container_flag(g, i, params))
-    s3 = graph.ball(changed | cont)
+    s3 = s1 | graph.ball(cont - changed)
     bg = refresh(
         s3, "background", lambda i: rel.background_passages(g, i, params, skip_containers=True)
     )
@@ -590,13 +595,14 @@ def _recompute(
     # copy edges and exact duplicates.
     region: set[str] = set()
     frontier = changed | cont | bg
-    copy_edge: dict[tuple[str, str], bool] = {}  # rule 4 per pair: flags are final now
+    # Rule 4 per pair, by the pair object's id (they all stay in `g` until the end):
+    # the flags are final now.
+    copy_edge: dict[int, bool] = {}
 
     def is_edge(p: rel.Pair) -> bool:
-        key = (p.a, p.b)
-        e = copy_edge.get(key)
+        e = copy_edge.get(id(p))
         if e is None:
-            e = copy_edge[key] = rel.is_copy_edge(g, p, params)
+            e = copy_edge[id(p)] = rel.is_copy_edge(g, p, params)
         return e
 
     while frontier:
@@ -662,8 +668,8 @@ def _recompute(
     outside = {x for i in region for x in g.neighbors(i)} - region
     cluster_of.update(store.cluster_of(outside))
     links = []
-    for i in sorted(region):
-        for x, p in sorted(g.neighbors(i).items()):
+    for i in region:  # (sorted below)
+        for x, p in g.neighbors(i).items():
             for d, m in ((i, x), (x, i)):
                 if cluster_of.get(d) == cluster_of.get(m) or m not in cluster_of:
                     continue

@@ -26,9 +26,10 @@ The rules, in the order they are applied:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 import numpy as np
 
@@ -117,6 +118,10 @@ class Pair:
         return self._b_matched
 
 
+# The neighbors of an article without pairs (shared, read-only: no dict per lookup).
+_NO_NEIGHBORS: Mapping[str, Pair] = MappingProxyType({})
+
+
 @dataclass
 class Graph:
     nodes: dict[str, Node] = field(default_factory=dict)
@@ -143,11 +148,11 @@ class Graph:
             out = self._copies[d] = [x for x, p in self.neighbors(d).items() if p.copy0(self, params)]
         return out
 
-    def neighbors(self, d: str) -> dict[str, Pair]:
-        return self.adj.get(d, {})
+    def neighbors(self, d: str) -> Mapping[str, Pair]:
+        return self.adj.get(d, _NO_NEIGHBORS)
 
     def pair(self, x: str, y: str) -> Pair | None:
-        return self.adj.get(x, {}).get(y)
+        return self.adj.get(x, _NO_NEIGHBORS).get(y)
 
 
 def containment(
@@ -193,12 +198,14 @@ def container_flag(g: Graph, d: str, params: Params) -> bool:
     copy but holds some article (a ticker quoting one known story).
     """
     node = g.nodes[d]
-    if not g.neighbors(d):
+    neighbors = g.neighbors(d)
+    if not neighbors:
         return False
     quoted: list[str] = []
     spans: dict[str, tuple[int, int]] = {}
     has_copy = held = False
-    for x, p in sorted(g.neighbors(d).items()):
+    # (in any order: the groups are the same however the spans are visited)
+    for x, p in neighbors.items():
         nx = g.nodes[x]
         if nx.has_text and nx.text_hash == node.text_hash:
             continue  # an exact duplicate says nothing about d's structure
@@ -216,8 +223,8 @@ def container_flag(g: Graph, d: str, params: Params) -> bool:
         held |= not copy
         quoted.append(x)
         spans[x] = (min(where), max(where))
-    if not quoted:
-        return False
+    if len(quoted) < 2:
+        return held and not has_copy  # one group at most
     # Overlapping spans: a sweep over spans sorted by start joins each span to the
     # running group while it starts before the group's end (the components of the
     # interval-overlap graph, without comparing every two spans). Most articles quote
