@@ -10,6 +10,8 @@ in-memory MinHashLSH at 0.5, union-find).
 Usage:
     python bench/dedup_bench.py --sizes 10000 100000 --baseline 100000
     python bench/dedup_bench.py --sizes 100000 --repeat 5    # median and range
+    python bench/dedup_bench.py --sizes 100000 --baseline 100000 --repeat 3
+        # rounds of ours then the baseline: the speedup per round and its median
 Each size runs in its own process; the corpus is generated and stored beforehand (and
 kept in --workdir as articles_N.db + add_N.jsonl for the next run), so the figures are the
 dedup path's alone, peak memory included. The engine's imports are timed apart
@@ -210,8 +212,10 @@ def main() -> None:
         "peak memory grows with it",
     )
     ap.add_argument(
-        "--repeat", type=int, default=1, help="runs per size (each in its own process), then a "
-        "line with the median and range of docs/s: on a shared machine one run can be 10%% off",
+        "--repeat", type=int, default=1, help="rounds, each running every size and then every "
+        "baseline (each in its own process); then a line with the median and range of docs/s "
+        "and one with the speedup over the baseline per round: on a shared machine one run "
+        "can be 10%% off",
     )
     ap.add_argument("--prepare", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
@@ -232,14 +236,20 @@ def main() -> None:
     extra = ["--max-bucket", str(args.max_bucket)] if args.max_bucket else []
     if args.commit_every:
         extra += ["--commit-every", str(args.commit_every)]
-    jobs = [["--one", str(n), *extra] for n in args.sizes for _ in range(args.repeat)] + [
-        ["--one-baseline", str(n)] for n in args.baseline
+    # Rounds: each runs every size, then every baseline, so that a change in the machine's
+    # load falls on both sides of a ratio alike (one ratio per round).
+    jobs = [
+        job
+        for _ in range(args.repeat)
+        for job in [["--one", str(n), *extra] for n in args.sizes]
+        + [["--one-baseline", str(n)] for n in args.baseline]
     ]
     for n in args.sizes:  # corpora first, each in a process of its own
         subprocess.run(
             [sys.executable, __file__, "--prepare", str(n), "--workdir", args.workdir], check=True
         )
     rates: dict[int, list[float]] = {}
+    base_rates: dict[int, list[float]] = {}
     for job in jobs:
         out = subprocess.run(
             [sys.executable, __file__, *job, "--workdir", args.workdir],
@@ -252,10 +262,18 @@ def main() -> None:
         result = json.loads(out.stdout)
         if "articles" in result:
             rates.setdefault(result["articles"], []).append(result["docs_per_s_per_core"])
+        else:
+            n = result["baseline_articles"]
+            base_rates.setdefault(n, []).append(result["baseline_docs_per_s_per_core"])
     for n, r in rates.items():
         if len(r) > 1:
             print(json.dumps({"articles": n, "runs": len(r), "docs_per_s_per_core_median":
-                              statistics.median(r), "min": min(r), "max": max(r)}), flush=True)
+                              round(statistics.median(r), 1), "min": min(r), "max": max(r)}), flush=True)
+        if n in base_rates:
+            # ours / baseline, round by round (the same round ran both)
+            ratios = [round(a / b, 2) for a, b in zip(r, base_rates[n], strict=True)]
+            print(json.dumps({"articles": n, "speedup_over_baseline_per_round": ratios,
+                              "speedup_median": round(statistics.median(ratios), 2)}), flush=True)
 
 
 if __name__ == "__main__":
