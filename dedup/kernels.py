@@ -353,11 +353,38 @@ def segment_unique(
 
 @njit(cache=True, nogil=True)
 def _sorted_unique_into(x: np.ndarray, out: np.ndarray, at: int) -> int:
-    """x sorted, its repeats dropped, written to out[at:]; returns how many."""
-    s = np.sort(x)
+    """x (uint32) sorted, its repeats dropped, written to out[at:]; returns how many."""
+    s = np.sort(x) if len(x) < _RADIX_FROM else _radix_sorted(x)
     n = 0
     for j in range(len(s)):
         if j == 0 or s[j] != s[j - 1]:
             out[at + n] = s[j]
             n += 1
     return n
+
+
+# From this length on an article's shingles sort faster by radix (four passes of one
+# byte each: a third of the time of `np.sort` at the ~300 shingles of an article); a
+# passage's few dozen sort faster by comparison.
+_RADIX_FROM = 64
+
+
+@njit(cache=True, nogil=True)
+def _radix_sorted(x: np.ndarray) -> np.ndarray:
+    """uint32 values sorted: least significant byte first, each pass a stable counting sort."""
+    n = len(x)
+    src = x.copy()
+    dst = np.empty_like(x)
+    count = np.empty(257, dtype=np.int64)
+    for shift in range(0, 32, 8):
+        count[:] = 0
+        for j in range(n):
+            count[((src[j] >> np.uint32(shift)) & np.uint32(0xFF)) + 1] += 1
+        for k in range(256):
+            count[k + 1] += count[k]
+        for j in range(n):
+            d = (src[j] >> np.uint32(shift)) & np.uint32(0xFF)
+            dst[count[d]] = src[j]
+            count[d] += 1
+        src, dst = dst, src
+    return src

@@ -84,9 +84,16 @@ def test_galloping_ranges_equal_binary_searches(keys: list, queries: list, order
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.lists(st.integers(0, 20) | st.integers(0, 2**32 - 1), max_size=12), max_size=8))
+@given(
+    st.lists(
+        st.lists(st.integers(0, 20) | st.integers(0, 2**32 - 1), max_size=12)
+        | st.lists(st.integers(0, 300) | st.integers(0, 2**32 - 1), min_size=60, max_size=400),
+        max_size=8,
+    )
+)
 def test_segment_unique_equals_unique_per_segment(segments: list) -> None:  # type: ignore[type-arg]
-    """`kernels.segment_unique` leaves at each segment's start what `unique` gives for it."""
+    """`kernels.segment_unique` leaves at each segment's start what `unique` gives for it
+    (short segments sort by comparison, long ones by radix: both are drawn)."""
     from dedup.kernels import segment_unique
     from dedup.sketch import unique
 
@@ -96,6 +103,23 @@ def test_segment_unique_equals_unique_per_segment(segments: list) -> None:  # ty
     out, n = segment_unique(values, starts, lens)
     for seg, s0, k in zip(segments, starts.tolist(), n.tolist(), strict=True):
         assert out[s0 : s0 + k].tolist() == unique(np.array(seg, np.uint32)).tolist()
+
+
+def test_radix_sort_sorts_every_length_and_byte() -> None:
+    """The radix path of `kernels.segment_unique` at and around its threshold, with
+    repeats and values differing in each of the four bytes only."""
+    from dedup.kernels import _RADIX_FROM, segment_unique
+
+    rng = np.random.default_rng(7)
+    for n in (_RADIX_FROM - 1, _RADIX_FROM, _RADIX_FROM + 1, 333, 2000):
+        for shift in (0, 8, 16, 24, None):
+            if shift is None:
+                x = rng.integers(0, 2**32, n, dtype=np.uint64).astype(np.uint32)
+            else:
+                x = (rng.integers(0, 256, n, dtype=np.uint64) << np.uint64(shift)).astype(np.uint32)
+            x[: n // 3] = x[n // 3 : 2 * (n // 3)]  # repeats
+            out, k = segment_unique(x, np.zeros(1, np.int64), np.array([n], np.int64))
+            assert out[: k[0]].tolist() == sorted(set(x.tolist()))
 
 
 def test_merge_keeps_every_entry_sorted() -> None:
