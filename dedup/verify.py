@@ -91,8 +91,9 @@ def _hit_dicts(
     counts: np.ndarray, first: np.ndarray, n: np.ndarray, sizes: np.ndarray, passage_match: float
 ) -> tuple[list[dict[int, int]], list[frozenset[int]], np.ndarray]:
     """For each k, of counts[first[k] : first[k] + n[k]] (passage sizes `sizes`, the
-    same ranges one after the other): {passage: count} of the non-zero ones, the
-    passages matched (`relations.matched_passages`), and the sum of the counts."""
+    same ranges one after the other): {passage: count} of the non-zero ones (passages
+    ascending), the passages matched (`relations.matched_passages`), and the sum of the
+    counts."""
     owner, at = expand(first, n)
     c = counts[at]
     nz = np.flatnonzero(c)

@@ -507,6 +507,8 @@ def test_batch_verification_equals_pairwise() -> None:
         assert (p is None) == (want is None), (a.id, b.id)
         if p is not None and want is not None:
             assert (p.a_hits, p.b_hits) == (want.a_hits, want.b_hits)
+            # passages ascending: stored as JSON in this order (`engine._hits_json`)
+            assert list(p.a_hits) == sorted(p.a_hits) and list(p.b_hits) == sorted(p.b_hits)
     assert got[0] is not None and got[2] is None  # the cut copy is found, the unrelated not
 
 
