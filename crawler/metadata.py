@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -433,6 +434,8 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
                 break
         if pm.title is None and cleaned:
             pm.title = cleaned[0]
+        if pm.title is not None:
+            pm.title = _uncut(pm.title, cleaned, sites)
 
     pm.published = _first(
         *(
@@ -634,6 +637,24 @@ def _article_header_h1(tree: HtmlElement) -> str | None:
         if "article" in ancestors[ancestors.index("header") :]:
             return _heading_text(h) or None
     return None
+
+
+def _uncut(title: str, candidates: list[str], sites: set[str]) -> str:
+    """`title`, or the longest candidate that goes on where it stops and that two of the
+    candidates (<h1>s included) give: a meta attribute cut short (an unescaped quote
+    inside `content="..."` ends it early; some systems cut og:title at a length) while
+    <title> and the <h1> have the whole headline. One source alone is not enough: a
+    <title> also goes on with the paper's name and the date."""
+    norm = _norm_title(title)
+    counts = Counter(_norm_title(c) for c in candidates)
+    longer = [
+        c
+        for c in candidates
+        if (n := _norm_title(c)).startswith(norm + " ")
+        and counts[n] >= 2
+        and n[len(norm) :].strip() not in sites
+    ]
+    return max(longer, key=len) if longer else title
 
 
 def _agrees(candidate: str, others: set[str]) -> bool:

@@ -288,6 +288,31 @@ def test_title_rewritten_headline_in_article_header(h1: str, in_header: bool, wa
     assert ex.title == want
 
 
+@pytest.mark.parametrize(
+    ("title_tag", "breadcrumb", "want"),
+    [
+        # <title> and the breadcrumb <h1> both go on where og:title stops: it was cut.
+        ('Marathon: Sieger und "royaler Besuch"', True, 'Marathon: Sieger und "royaler Besuch"'),
+        # Only <title> goes on (with the paper's name and a date): one source is not enough.
+        ("Marathon: Sieger und, Tagblatt am Abend, 26.04.2024", False, "Marathon: Sieger und"),
+    ],
+)
+def test_title_cut_short_in_meta_is_taken_whole(title_tag: str, breadcrumb: bool, want: str) -> None:
+    """An unescaped quote ends og:title's `content` early (`content="... und "royaler ..."`)."""
+    from lxml import html as lxml_html
+
+    from crawler.metadata import read_page_meta
+
+    crumb = f"<nav><ol><li><h1>{title_tag}</h1></li></ol></nav>" if breadcrumb else ""
+    page = (
+        '<html><head><meta property="og:title" content="Marathon: Sieger und "royaler Besuch"">'
+        f"<title>{title_tag}</title></head><body>{crumb}"
+        '<div class="headline">Marathon</div><p>Der Lauf war schnell.</p></body></html>'
+    )
+    pm = read_page_meta(lxml_html.fromstring(page), "https://www.tagblatt.example/sport/lauf-1.html")
+    assert pm.title == want
+
+
 def test_strip_site_suffix_drops_site_name_ahead_of_headline() -> None:
     sites = ["Tagblatt", "tagblatt.example", "tagblatt"]
     assert strip_site_suffix("Tagblatt | Pendler werden entlastet", site_names=sites, others=[]) == (
