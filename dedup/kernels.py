@@ -388,3 +388,32 @@ def _radix_sorted(x: np.ndarray) -> np.ndarray:
             count[d] += 1
         src, dst = dst, src
     return src
+
+
+@njit(cache=True, nogil=True)
+def sort_nonnegative(x: np.ndarray) -> np.ndarray:
+    """Non-negative int64 values sorted, as `np.sort` would: least significant digit
+    first, 11 bits a pass, only as many passes as the largest value needs (four for
+    the 35-bit LSH keys and packed pairs). About twice as fast as `np.sort` from a few
+    hundred thousand values on."""
+    n = len(x)
+    src = x.copy()
+    if n < 2:
+        return src
+    top = src.max()
+    dst = np.empty_like(src)
+    count = np.empty(2049, dtype=np.int64)
+    shift = 0
+    while shift < 63 and top >> shift:  # (a shift by 64 or more is undefined)
+        count[:] = 0
+        for j in range(n):
+            count[((src[j] >> shift) & 2047) + 1] += 1
+        for k in range(2048):
+            count[k + 1] += count[k]
+        for j in range(n):
+            d = (src[j] >> shift) & 2047
+            dst[count[d]] = src[j]
+            count[d] += 1
+        src, dst = dst, src
+        shift += 11
+    return src

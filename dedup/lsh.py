@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dedup import kernels
+from dedup.sketch import sort
 
 # A merge stops growing a segment past this many entries: 8M keys are a 64 MB blob,
 # well under SQLite's 1 GB limit on one value, and merging them takes a second.
@@ -42,7 +43,7 @@ def make_segment(keys: np.ndarray, docnos: np.ndarray) -> Segment:
     bits = max(1, int(docnos.max()).bit_length())
     if keys.min() >= 0 and int(keys.max()).bit_length() + bits <= 63:
         # Both in one int64 (band keys of one row are 35 bits): a plain sort, 10x a lexsort.
-        packed = np.sort((keys << bits) | docnos.astype(np.int64))
+        packed = sort((keys << bits) | docnos.astype(np.int64))
         k, d = packed >> bits, (packed & ((1 << bits) - 1)).astype(np.int32)
     else:
         order = np.lexsort((docnos, keys))
@@ -159,7 +160,7 @@ class LshIndex:
             return qs[0], ds[0]
         q, d = np.concatenate(qs), np.concatenate(ds)
         # A stable sort by position in `keys`, as one plain sort of (position, entry).
-        order = np.sort((q << 32) | np.arange(len(q), dtype=np.int64)) & 0xFFFFFFFF
+        order = sort((q << 32) | np.arange(len(q), dtype=np.int64)) & 0xFFFFFFFF
         return q[order], d[order]
 
     def compact(self, max_segment: int = MAX_SEGMENT) -> None:

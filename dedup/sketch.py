@@ -118,10 +118,23 @@ class Batch:
         return out
 
 
+# From this many values on, non-negative int64 arrays sort by radix (`kernels.sort_nonnegative`).
+RADIX_SORT_FROM = 100_000
+
+
+def sort(x: np.ndarray) -> np.ndarray:
+    """`np.sort` of a flattened copy; large arrays of non-negative int64 (packed pairs,
+    LSH entries) by radix, twice as fast."""
+    x = np.ravel(x)
+    if x.dtype == np.int64 and len(x) >= RADIX_SORT_FROM and x.min() >= 0:
+        return kernels.sort_nonnegative(x)
+    return np.sort(x)
+
+
 def unique(x: np.ndarray) -> np.ndarray:
     """Sorted unique values (flattened): `np.unique` without its hash pass, many times
     faster on ints."""
-    x = np.sort(x, axis=None)
+    x = sort(x)
     if len(x) < 2:
         return x
     keep = np.empty(len(x), dtype=bool)

@@ -7,6 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -120,6 +121,34 @@ def test_radix_sort_sorts_every_length_and_byte() -> None:
             x[: n // 3] = x[n // 3 : 2 * (n // 3)]  # repeats
             out, k = segment_unique(x, np.zeros(1, np.int64), np.array([n], np.int64))
             assert out[: k[0]].tolist() == sorted(set(x.tolist()))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2000) | st.integers(0, 2**63 - 1), max_size=300))
+def test_sort_nonnegative_equals_np_sort(values: list[int]) -> None:
+    """The radix sort gives what `np.sort` gives, for small values (one pass) and for
+    values of every width up to 63 bits (six passes)."""
+    from dedup.kernels import sort_nonnegative
+
+    x = np.array(values, dtype=np.int64)
+    assert sort_nonnegative(x).tolist() == np.sort(x).tolist()
+
+
+def test_sort_takes_radix_only_where_it_applies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sketch.sort` (under `unique`, the LSH segments and lookups) equals `np.sort` on
+    both of its paths: large non-negative int64 arrays, and everything else."""
+    from dedup import sketch
+
+    monkeypatch.setattr(sketch, "RADIX_SORT_FROM", 10)
+    rng = np.random.default_rng(5)
+    for x in (
+        rng.integers(0, 2**35, 1000),  # radix
+        rng.integers(-(2**35), 2**35, 1000),  # negative values: np.sort
+        rng.integers(0, 2**32, 1000).astype(np.uint32),  # not int64: np.sort
+        rng.integers(0, 2**35, 5),  # short: np.sort
+    ):
+        assert sketch.sort(x).tolist() == np.sort(x).tolist()
+        assert sketch.unique(x).tolist() == np.unique(x).tolist()
 
 
 def test_merge_keeps_every_entry_sorted() -> None:
