@@ -394,9 +394,11 @@ class DedupStore:
         for chunk in _chunks(missing, 50):
             q = f"SELECT segment, tag, buckets, docnos FROM dedup_lsh WHERE segment IN ({_marks(len(chunk))})"
             for seg, tag, kb, db in self.conn.execute(q, list(chunk)):
+                # Read-only views of the blobs (no copy on a little-endian machine):
+                # a segment is never changed in place, a merge or removal makes a new one.
                 segs[(seg, tag)] = Segment(
-                    np.frombuffer(kb, dtype="<i8").astype(np.int64),
-                    np.frombuffer(db, dtype="<i4").astype(np.int32),
+                    np.frombuffer(kb, dtype="<i8").astype(np.int64, copy=False),
+                    np.frombuffer(db, dtype="<i4").astype(np.int32, copy=False),
                     seg,
                     tag,
                 )
@@ -422,8 +424,8 @@ class DedupStore:
                     [
                         s.tag,
                         len(s),
-                        s.keys.astype("<i8").tobytes(),
-                        s.docnos.astype("<i4").tobytes(),
+                        np.ascontiguousarray(s.keys, dtype="<i8").tobytes(),
+                        np.ascontiguousarray(s.docnos, dtype="<i4").tobytes(),
                     ],
                 )
                 s.id = int(cur.lastrowid or 0)
@@ -663,4 +665,5 @@ def blob_u32(a: np.ndarray) -> bytes:
 
 
 def u32_blob(b: bytes) -> np.ndarray:
-    return np.frombuffer(b, dtype="<u4").astype(np.uint32)
+    """A read-only view of the blob (a copy only on a big-endian machine)."""
+    return np.frombuffer(b, dtype="<u4").astype(np.uint32, copy=False)
