@@ -118,7 +118,7 @@ class Batch:
         return out
 
 
-# From this many values on, non-negative int64 arrays sort by radix (`kernels.sort_nonnegative`).
+# From this many values on, non-negative int64 arrays sort by radix (`kernels.radix_sort`).
 RADIX_SORT_FROM = 100_000
 
 
@@ -127,7 +127,7 @@ def sort(x: np.ndarray) -> np.ndarray:
     LSH entries) by radix, twice as fast."""
     x = np.ravel(x)
     if x.dtype == np.int64 and len(x) >= RADIX_SORT_FROM and x.min() >= 0:
-        return kernels.sort_nonnegative(x)
+        return kernels.radix_sort(x, 11)
     return np.sort(x)
 
 
