@@ -7,7 +7,7 @@ Each kernel has a plain reference its tests compare it with: `dedup.sketch.word_
 and `shingle_hash`, datasketch's MinHash, `dedup.verify.verify`, `np.searchsorted`, and
 Python set arithmetic. Compiled code is cached next to this file (`cache=True`; numba
 falls back to a cache in the user's home where that is not writable), so only the first
-run after an install pays for compiling, about 5 s.
+run after an install pays for compiling, about 10 s.
 """
 
 from __future__ import annotations
