@@ -1,11 +1,11 @@
 """The inner loops of dedup, compiled with numba, where numpy would make several passes
 over memory or Python would run per pair: word hashing over the bytes of a batch,
 shingles and MinHash values per passage, per-pair shared shingles (verification),
-bucket lookups in the LSH segments, and per-cluster member statistics.
+bucket lookups in the LSH segments, per-cluster member statistics, and a radix sort.
 
 Each kernel has a plain reference its tests compare it with: `dedup.sketch.word_hash`
-and `shingle_hash`, datasketch's MinHash, `dedup.verify.verify`, `np.searchsorted`, and
-Python set arithmetic. Compiled code is cached next to this file (`cache=True`; numba
+and `shingle_hash`, datasketch's MinHash, `dedup.verify.verify`, `np.searchsorted`,
+`np.sort`, and Python set arithmetic. Compiled code is cached next to this file (`cache=True`; numba
 falls back to a cache in the user's home where that is not writable), so only the first
 run after an install pays for compiling, about 10 s.
 """
