@@ -39,7 +39,7 @@ from dedup.params import Params
 from dedup.sketch import Doc, band_keys, passage_signatures, sketch_texts, unique
 from dedup.store import DedupStore, blob_u32, u32_blob
 from dedup.support import blocked_rows, dead_keys, hot_keys, live_key_sets, live_triples
-from dedup.verify import concat, expand, verify_pairs
+from dedup.verify import concat, expand, verify_indexed
 
 
 @dataclass
@@ -148,7 +148,7 @@ def _hits(s: str) -> dict[int, int]:
 
 
 def _hits_json(h: dict[int, int]) -> str:
-    """{passage: shingles}, keys ascending as `verify_pairs` makes them, as JSON
+    """{passage: shingles}, keys ascending as `verify_indexed` makes them, as JSON
     (json.dumps, but a few times faster)."""
     return "{" + ", ".join([f'"{k}": {v}' for k, v in h.items()]) + "}"
 
@@ -402,29 +402,36 @@ def _verify_candidates(
 ) -> dict[str, np.ndarray]:
     """Verify candidate pairs (a < b) and store the kept ones; `docs`: the articles at
     hand (the others are read). Returns the sorted unique shingles of every article."""
-    partner_ids = {i for pair in todo for i in pair} - set(docs)
+    used = {i for pair in todo for i in pair}
+    partner_ids = used - set(docs)
     for doc in _docs_from_rows(
         store.signature_rows(partner_ids, "passage_sizes, shingle_hashes, text_hash")
     ):
         docs[doc.id] = doc
     sets = {aid: d.unique_shingles() for aid, d in docs.items()}
+    # The articles of the pairs numbered in the order of `docs`: the window's batch
+    # after batch, then the partners as read (see `verify_indexed`).
+    order = [d for aid, d in docs.items() if aid in used]
+    number = {d.id: k for k, d in enumerate(order)}
+    a = np.array([number[x] for x, _ in todo], dtype=np.int64)
+    b = np.array([number[y] for _, y in todo], dtype=np.int64)
+    # Exact duplicates are joined by text_hash, not by a pair row.
+    hash_no: dict[str, int] = {}
+    code = np.array([hash_no.setdefault(d.text_hash, len(hash_no)) for d in order], np.int64)
+    n_sh = np.array([len(d.shingles) for d in order], dtype=np.int64)
+    ask = ~((n_sh[a] > 0) & (code[a] == code[b]))
+    a, b = a[ask], b[ask]
+    _, kept = verify_indexed(order, a, b, params, sets)
+    n_all = n_sh.tolist()
     new_pairs = []
-    asked = [
-        (docs[a], docs[b])
-        for a, b in todo
-        # exact duplicates are joined by text_hash, not by a pair row
-        if not (len(docs[a].shingles) and docs[a].text_hash == docs[b].text_hash)
-    ]
-    for (da, db), p in zip(asked, verify_pairs(asked, params, sets), strict=True):
-        if p is None:
-            continue
-        sa = p.found(da.id) / max(1, len(da.shingles))
-        sb = p.found(db.id) / max(1, len(db.shingles))
+    for p in kept:
+        sa = p.found(p.a) / max(1, n_all[number[p.a]])
+        sb = p.found(p.b) / max(1, n_all[number[p.b]])
         new_pairs.append(
-            (da.id, db.id, round(sa, 4), round(sb, 4), _hits_json(p.a_hits), _hits_json(p.b_hits))
+            (p.a, p.b, round(sa, 4), round(sb, 4), _hits_json(p.a_hits), _hits_json(p.b_hits))
         )
         graph.add_pair(p)
-        changed.update((da.id, db.id))
+        changed.update((p.a, p.b))
     store.upsert_pairs(new_pairs)
     summary.pairs_added += len(new_pairs)
     return sets

@@ -102,14 +102,15 @@ def fmix64(h: np.uint64) -> np.uint64:
 
 @njit(cache=True, nogil=True)
 def word_hashes(
-    b: np.ndarray, wide_separator: np.ndarray, base: np.uint64, length_mul: np.uint64
-) -> tuple[np.ndarray, np.ndarray]:
+    b: np.ndarray, byte_separator: np.ndarray, wide_separator: np.ndarray,
+    base: np.uint64, length_mul: np.uint64,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """(hash of every word, index of its passage) of UTF-8 bytes `b`, passages ended
     by NUL: see `dedup.sketch.word_hashes` for which bytes are words and the hash.
 
-    Bytes up to 0x20 separate words (NUL also ends a passage); so does every character
-    `wide_separator` marks by code point, decoded at the lead bytes of two- and
-    three-byte characters. Everything else is a word byte: h = h * base + byte over
+    The bytes `byte_separator` marks separate words (NUL also ends a passage); so does
+    every character `wide_separator` marks by code point, decoded at the lead bytes of
+    two- and three-byte characters. Everything else is a word byte: h = h * base + byte over
     the word's bytes (mod 2^64), then h ^ (bytes * length_mul), finalized by fmix64.
     """
     n = len(b)
@@ -123,7 +124,7 @@ def word_hashes(
     while i < n:
         c = b[i]
         step = 1
-        sep = c <= 0x20
+        sep = byte_separator[c]
         if 0xC2 <= c < 0xF0:  # lead byte of a two- or three-byte character
             if c < 0xE0:
                 cp = (np.int64(c) & 0x1F) << 6 | (np.int64(b[i + 1]) & 0x3F)

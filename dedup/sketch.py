@@ -174,9 +174,9 @@ WHITESPACE = (
 # The code points that end a word: all that `dedup.normalize.words` turns into spaces,
 # and whitespace, where `str.split` cuts.
 _SEPARATORS = {*_NONWORD, *map(ord, WHITESPACE)}
-# ASCII separators as UTF-8 bytes become spaces with one `bytes.translate`; NUL stays,
-# it marks the passage ends of a batch. Bytes >= 0x80 are parts of wider characters.
-_ASCII_SEPARATE = bytes(0x20 if 0 < c < 0x80 and c in _SEPARATORS else c for c in range(256))
+# The bytes that separate words: control characters, space, and the ASCII separators
+# (NUL also ends a passage). Bytes >= 0x80 are parts of wider characters.
+_BYTE_SEPARATOR = np.array([c <= 0x20 or (c < 0x80 and c in _SEPARATORS) for c in range(256)])
 # The wider separators (no-break spaces, General Punctuation, "«", "€"), by code point:
 # all are below U+10000, two or three bytes long in UTF-8.
 _WIDE_SEPARATOR = np.zeros(0x10000, dtype=bool)
@@ -187,10 +187,10 @@ def word_hashes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(uint64 hash of every word, index of its passage).
 
     The words are those of `dedup.normalize.words`, found on the UTF-8 bytes of the
-    passages: ASCII separators become spaces with one `bytes.translate` (a
-    `str.translate` with a table of all of them would cost more than the rest of the
-    hashing), the wider ones are recognised by code point as the compiled loop
-    (`dedup.kernels.word_hashes`) walks the bytes and hashes each word.
+    passages by a compiled loop (`dedup.kernels.word_hashes`) that looks up ASCII
+    separators by byte and the wider ones by code point as it walks the bytes and
+    hashes each word (a `str.translate` to spaces first would cost more than the rest
+    of the hashing, and a `bytes.translate` a third of it).
     """
     if not passages:
         return np.zeros(0, _U64), np.zeros(0, np.int64)
@@ -198,8 +198,10 @@ def word_hashes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
     if text.count("\x00") >= len(passages):  # NUL within a passage: a separator
         text = "\x00".join([p.replace("\x00", " ") for p in passages])
     # (lone surrogates, as broken JSON escapes leave them, are encoded, not an error)
-    data = text.encode("utf-8", "surrogatepass").translate(_ASCII_SEPARATE)
-    return kernels.word_hashes(np.frombuffer(data, dtype=np.uint8), _WIDE_SEPARATOR, _P, _LEN)
+    data = text.encode("utf-8", "surrogatepass")
+    return kernels.word_hashes(
+        np.frombuffer(data, dtype=np.uint8), _BYTE_SEPARATOR, _WIDE_SEPARATOR, _P, _LEN
+    )
 
 
 def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:

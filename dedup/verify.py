@@ -49,42 +49,65 @@ def verify(
 def verify_pairs(
     pairs: list[tuple[Doc, Doc]], params: Params, sets: dict[str, np.ndarray]
 ) -> list[Pair | None]:
-    """`verify(a, b)` for many pairs (a.id < b.id, both with shingles), compiled.
+    """`verify(a, b)` for many pairs (a.id < b.id, both with shingles), compiled
+    (`verify_indexed` on the articles numbered as they first appear)."""
+    number: dict[str, int] = {}
+    docs: list[Doc] = []
+    for pair in pairs:
+        for d in pair:
+            if d.id not in number:
+                number[d.id] = len(docs)
+                docs.append(d)
+    a = np.array([number[x.id] for x, _ in pairs], dtype=np.int64)
+    b = np.array([number[y.id] for _, y in pairs], dtype=np.int64)
+    out: list[Pair | None] = [None] * len(pairs)
+    keep, kept = verify_indexed(docs, a, b, params, sets)
+    for k, p in zip(keep.tolist(), kept, strict=True):
+        out[k] = p
+    return out
 
-    The articles' arrays are concatenated once (`_Table`); `dedup.kernels.pair_hits`
-    then counts every pair's shared shingles per passage, and only the pairs it keeps
-    become Python objects.
+
+def verify_indexed(
+    docs: list[Doc], a: np.ndarray, b: np.ndarray, params: Params, sets: dict[str, np.ndarray]
+) -> tuple[np.ndarray, list[Pair]]:
+    """`verify(docs[a[k]], docs[b[k]])` for every k (ids a < b, both with shingles),
+    compiled: (the k of the pairs kept, ascending; their `Pair`s).
+
+    The articles' arrays are concatenated once, in the order of `docs` (`_Table`: an
+    order that follows memory, as the batches made them, copies several times faster
+    than one that jumps around); `dedup.kernels.pair_hits` then counts every pair's
+    shared shingles per passage, and only the pairs it keeps become Python objects.
     """
-    t = _Table(pairs, sets)
-    na, nb = t.n_pass[t.a], t.n_pass[t.b]
+    t = _Table(docs, sets)
+    na, nb = t.n_pass[a], t.n_pass[b]
     first_a, first_b = np.cumsum(na) - na, np.cumsum(nb) - nb
     counts_a = np.zeros(int(na.sum()), dtype=np.int64)
     counts_b = np.zeros(int(nb.sum()), dtype=np.int64)
-    matched = np.zeros(len(pairs), dtype=np.bool_)
+    matched = np.zeros(len(a), dtype=np.bool_)
     kernels.pair_hits(
         t.shingles, t.start, t.n_pass, t.pass_start, t.sizes, t.set, t.set_start, t.set_len,
-        t.a, t.b, first_a, first_b, float(params.passage_match), counts_a, counts_b, matched,
+        a, b, first_a, first_b, float(params.passage_match), counts_a, counts_b, matched,
     )  # fmt: skip
-    out: list[Pair | None] = [None] * len(pairs)
     keep = np.flatnonzero(matched)
     pm = float(params.passage_match)
-    sizes_a = t.sizes[expand(t.pass_start[t.a[keep]], na[keep])[1]]
-    sizes_b = t.sizes[expand(t.pass_start[t.b[keep]], nb[keep])[1]]
+    sizes_a = t.sizes[expand(t.pass_start[a[keep]], na[keep])[1]]
+    sizes_b = t.sizes[expand(t.pass_start[b[keep]], nb[keep])[1]]
     hits_a, match_a, found_a = _hit_dicts(counts_a, first_a[keep], na[keep], sizes_a, pm)
     hits_b, match_b, found_b = _hit_dicts(counts_b, first_b[keep], nb[keep], sizes_b, pm)
     # Rule 1 on raw containments (`Pair.copy0`), for all kept pairs at once.
     with np.errstate(divide="ignore", invalid="ignore"):
-        total_a, total_b = t.len[t.a[keep]], t.len[t.b[keep]]
+        total_a, total_b = t.len[a[keep]], t.len[b[keep]]
         c_a = np.where(total_a > 0, found_a / total_a, 0.0)
         c_b = np.where(total_b > 0, found_b / total_b, 0.0)
     copy0 = (np.minimum(c_a, c_b) >= params.copy_threshold).tolist()
-    for j, k in enumerate(keep.tolist()):
-        a, b = pairs[k]
-        out[k] = Pair(
-            a.id, b.id, hits_a[j], hits_b[j],
+    kept = [
+        Pair(
+            docs[x].id, docs[y].id, hits_a[j], hits_b[j],
             _a_matched=match_a[j], _b_matched=match_b[j], _copy0=copy0[j],
         )  # fmt: skip
-    return out
+        for j, (x, y) in enumerate(zip(a[keep].tolist(), b[keep].tolist(), strict=True))
+    ]
+    return keep, kept
 
 
 def _hit_dicts(
@@ -121,20 +144,10 @@ def expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 class _Table:
-    """The articles of a list of pairs, numbered, with their arrays concatenated:
-    shingles (passage after passage), passage sizes, and the sorted unique shingles
-    (`sets`)."""
+    """Articles with their arrays concatenated, in the order given: shingles (passage
+    after passage), passage sizes, and the sorted unique shingles (`sets`)."""
 
-    def __init__(self, pairs: list[tuple[Doc, Doc]], sets: dict[str, np.ndarray]) -> None:
-        number: dict[str, int] = {}
-        docs: list[Doc] = []
-        for pair in pairs:
-            for d in pair:
-                if d.id not in number:
-                    number[d.id] = len(docs)
-                    docs.append(d)
-        self.a = np.array([number[a.id] for a, _ in pairs], dtype=np.int64)
-        self.b = np.array([number[b.id] for _, b in pairs], dtype=np.int64)
+    def __init__(self, docs: list[Doc], sets: dict[str, np.ndarray]) -> None:
         self.shingles, self.start, self.len = concat([d.shingles for d in docs])
         self.set, self.set_start, self.set_len = concat([sets[d.id] for d in docs])
         sizes = [d.passage_sizes() for d in docs]
