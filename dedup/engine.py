@@ -296,8 +296,11 @@ def sketch_batch(
     # Signatures and band keys of the whole batch in one vectorized pass.
     all_sigs = passage_signatures(batch.shingles, batch.passage_offsets, params)
     all_keys = band_keys(all_sigs, params)
+    # Each article's blobs are slices of the whole batch's bytes.
+    shingle_bytes, sig_bytes = blob_u32(batch.shingles), blob_u32(all_sigs)
+    row_bytes = 4 * all_sigs.shape[1]
     sig_rows = []
-    for (aid, _, published, agencies), doc, (p0, p1, _, _) in zip(
+    for (aid, _, published, agencies), doc, (p0, p1, s0, s1) in zip(
         rows, batch.docs(order), batch.doc_slices(), strict=True
     ):
         window.docs[aid] = doc
@@ -311,8 +314,8 @@ def sketch_batch(
                 len(sizes),
                 len(doc.shingles),
                 "[" + ", ".join(map(str, sizes)) + "]",
-                blob_u32(doc.shingles),
-                blob_u32(all_sigs[p0:p1].ravel()),
+                shingle_bytes[4 * s0 : 4 * s1],
+                sig_bytes[row_bytes * p0 : row_bytes * p1],
                 published,
                 int(credits),
             )

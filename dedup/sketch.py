@@ -106,12 +106,14 @@ class Batch:
         starts = np.array([s0 for _, _, s0, _ in slices], dtype=np.int64)
         ends = np.array([s1 for _, _, _, s1 in slices], dtype=np.int64)
         uniq, n_uniq = kernels.segment_unique(self.shingles, starts, ends - starts)
+        # Each passage's start within its own doc, for all passages at once.
+        local = self.passage_offsets - np.repeat(starts, self.doc_passages)
         for aid, th, (p0, p1, s0, s1), nu in zip(
             ids, self.text_hashes, slices, n_uniq.tolist(), strict=True
         ):
             out.append(
                 Doc(
-                    aid, th, self.shingles[s0:s1], self.passage_offsets[p0:p1] - s0,
+                    aid, th, self.shingles[s0:s1], local[p0:p1],
                     sizes[p0:p1], uniq[s0 : s0 + nu],
                 )  # fmt: skip
             )

@@ -134,12 +134,20 @@ def test_batch_word_hashes_are_the_words_hashed_one_by_one(passages: list[str]) 
 
 @settings(max_examples=100, deadline=None)
 @given(
-    st.lists(st.lists(st.sampled_from(["a", "b", "der", "dpa", "ü", "x1"]), max_size=14), max_size=6),
+    st.lists(
+        st.one_of(
+            st.lists(st.sampled_from(["a", "b", "der", "dpa", "ü", "x1"]), max_size=14),
+            st.lists(st.sampled_from(["a", "b", "der", "dpa", "ü", "x1"]), min_size=60, max_size=90),
+        ),
+        max_size=6,
+    ),
     st.integers(1, 5),
 )
 def test_shingles_are_each_passages_k_grams_hashed(passages: list, k: int) -> None:  # type: ignore[type-arg]
     """A batch's shingles are, passage by passage, the sorted unique hashes
-    (`shingle_hash`) of its k-word windows; passages under `min_words` are dropped."""
+    (`shingle_hash`) of its k-word windows; passages under `min_words` are dropped.
+    (Passages of a few words and of 60 to 90: a passage is sorted by insertion below
+    `kernels._RADIX_FROM` shingles, by radix from there.)"""
     from dedup.sketch import shingle_batch, shingle_hash
 
     min_words = k + 1
