@@ -110,8 +110,9 @@ def word_hashes(
 
     The bytes `byte_separator` marks separate words (NUL also ends a passage); so does
     every character `wide_separator` marks by code point, decoded at the lead bytes of
-    two- and three-byte characters. Everything else is a word byte: h = h * base + byte over
-    the word's bytes (mod 2^64), then h ^ (bytes * length_mul), finalized by fmix64.
+    two- and three-byte characters. Everything else is a word byte: h = h * base +
+    byte over the word's bytes (mod 2^64), then h ^ (bytes * length_mul), finalized
+    by fmix64.
     """
     n = len(b)
     hashes = np.empty(n // 2 + 1, dtype=np.uint64)
@@ -123,9 +124,15 @@ def word_hashes(
     i = 0
     while i < n:
         c = b[i]
-        step = 1
-        sep = byte_separator[c]
-        if 0xC2 <= c < 0xF0:  # lead byte of a two- or three-byte character
+        if c < 0x80:
+            if not byte_separator[c]:  # most bytes: an ASCII letter or digit
+                h = h * base + np.uint64(c)
+                size += 1
+                i += 1
+                continue
+            sep = True
+            step = 1
+        elif 0xC2 <= c < 0xF0:  # lead byte of a two- or three-byte character
             if c < 0xE0:
                 cp = (np.int64(c) & 0x1F) << 6 | (np.int64(b[i + 1]) & 0x3F)
                 step = 2
@@ -137,6 +144,9 @@ def word_hashes(
                 )
                 step = 3
             sep = wide_separator[cp]
+        else:  # a continuation byte or the lead byte of a four-byte character
+            sep = False
+            step = 1
         if sep:
             if size:
                 hashes[words] = fmix64(h ^ (np.uint64(size) * length_mul))
