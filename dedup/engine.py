@@ -382,13 +382,8 @@ def pair_window(
     del rows, row_doc, dead
 
     # Verify candidate pairs of the new articles.
-    todo = sorted(
-        {
-            (min(names[x], names[y]), max(names[x], names[y]))
-            for x, y in cand.tolist()
-        }
-    )
-    sets = _verify_candidates(store, graph, todo, docs, params, changed, summary)
+    ids, pa, pb = _pairs_by_id(cand, names)
+    sets = _verify_candidates(store, graph, ids, pa, pb, docs, params, changed, summary)
     # Every pair of a new article was made just now: the graph has all of them.
     graph.paired.update(window.docs)
     return sets
@@ -397,15 +392,18 @@ def pair_window(
 def _verify_candidates(
     store: DedupStore,
     graph: LazyGraph,
-    todo: list[tuple[str, str]],
+    ids: list[str],
+    pa: np.ndarray,
+    pb: np.ndarray,
     docs: dict[str, Doc],
     params: Params,
     changed: set[str],
     summary: Summary,
 ) -> dict[str, np.ndarray]:
-    """Verify candidate pairs (a < b) and store the kept ones; `docs`: the articles at
-    hand (the others are read). Returns the sorted unique shingles of every article."""
-    used = {i for pair in todo for i in pair}
+    """Verify candidate pairs (ids[pa[k]], ids[pb[k]]), ids sorted and pa < pb, and
+    store the kept ones; `docs`: the articles at hand (the others are read). Returns
+    the sorted unique shingles of every article."""
+    used = {ids[i] for i in unique(np.concatenate([pa, pb])).tolist()}
     partner_ids = used - set(docs)
     for doc in _docs_from_rows(
         store.signature_rows(partner_ids, "passage_sizes, shingle_hashes, text_hash")
@@ -416,20 +414,17 @@ def _verify_candidates(
     # after batch, then the partners as read (see `verify_indexed`).
     order = [d for aid, d in docs.items() if aid in used]
     number = {d.id: k for k, d in enumerate(order)}
-    a = np.array([number[x] for x, _ in todo], dtype=np.int64)
-    b = np.array([number[y] for _, y in todo], dtype=np.int64)
+    place = np.array([number.get(x, -1) for x in ids], dtype=np.int64)
+    a, b = place[pa], place[pb]
     # Exact duplicates are joined by text_hash, not by a pair row.
     hash_no: dict[str, int] = {}
     code = np.array([hash_no.setdefault(d.text_hash, len(hash_no)) for d in order], np.int64)
     n_sh = np.array([len(d.shingles) for d in order], dtype=np.int64)
     ask = ~((n_sh[a] > 0) & (code[a] == code[b]))
     a, b = a[ask], b[ask]
-    _, kept = verify_indexed(order, a, b, params, sets)
-    n_all = n_sh.tolist()
+    _, kept, c_a, c_b = verify_indexed(order, a, b, params, sets)
     new_pairs = []
-    for p in kept:
-        sa = p.found(p.a) / max(1, n_all[number[p.a]])
-        sb = p.found(p.b) / max(1, n_all[number[p.b]])
+    for p, sa, sb in zip(kept, c_a, c_b, strict=True):
         new_pairs.append(
             (p.a, p.b, round(sa, 4), round(sb, 4), _hits_json(p.a_hits), _hits_json(p.b_hits))
         )
@@ -543,14 +538,27 @@ def _pair_holders(
     names.update(dead.names)
     names.update(store.docnos_to_ids(set(cand.ravel().tolist()) - set(names)))
     graph.load_pairs(holders)
-    todo = sorted(
-        {
-            (min(names[x], names[y]), max(names[x], names[y]))
-            for x, y in cand.tolist()
-            if graph.g.pair(names[x], names[y]) is None
-        }
+    ids, pa, pb = _pairs_by_id(cand, names)
+    new = np.array(
+        [graph.g.pair(ids[x], ids[y]) is None for x, y in zip(pa.tolist(), pb.tolist(), strict=True)],
+        dtype=bool,
     )
-    return _verify_candidates(store, graph, todo, {}, params, changed, summary)
+    return _verify_candidates(store, graph, ids, pa[new], pb[new], {}, params, changed, summary)
+
+
+def _pairs_by_id(cand: np.ndarray, names: dict[int, str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Candidate pairs (docno, docno) as (ids, a, b): the articles' ids sorted, and each
+    distinct pair once as positions in them, a < b, sorted by (a, b) (the order of the
+    pairs of ids, in numbers rather than tuples of strings)."""
+    nos = unique(cand)
+    by_no = [names[n] for n in nos.tolist()]
+    order = sorted(range(len(by_no)), key=by_no.__getitem__)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    x = rank[np.searchsorted(nos, cand[:, 0])] if len(cand) else np.zeros(0, np.int64)
+    y = rank[np.searchsorted(nos, cand[:, 1])] if len(cand) else np.zeros(0, np.int64)
+    packed = unique((np.minimum(x, y) << 32) | np.maximum(x, y))
+    return [by_no[i] for i in order], packed >> 32, packed & 0xFFFFFFFF
 
 
 def _recompute(
@@ -706,7 +714,17 @@ def _member_stats(
     representative)."""
     multi = [(c, r) for c, r in zip(comps, reps, strict=True) if len(c) > 1]
     empty = np.zeros(0, np.uint32)
-    flat, start, lens = concat([sets.get(x, empty) for comp, _ in multi for x in comp])
+    # The sets are copied into one array in the order of `sets` (the window's, batch
+    # after batch, as they lie in memory: several times faster than in cluster order),
+    # and each member is pointed at its own.
+    members = [x for comp, _ in multi for x in comp]
+    wanted = set(members)
+    order = [x for x in sets if x in wanted]
+    flat, set_at, set_n = concat([sets[x] for x in order] + [empty])
+    where = dict(zip(order, range(len(order)), strict=True))
+    no_set = len(order)  # (the empty one at the end)
+    pick = np.array([where.get(x, no_set) for x in members], dtype=np.int64)
+    start, lens = set_at[pick], set_n[pick]
     comp_start = np.cumsum([0] + [len(c) for c, _ in multi]).astype(np.int64)
     rep = comp_start[:-1] + np.array([c.index(r) for c, r in multi], np.int64)
     shared = np.zeros(len(lens), np.int64)

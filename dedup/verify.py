@@ -61,7 +61,7 @@ def verify_pairs(
     a = np.array([number[x.id] for x, _ in pairs], dtype=np.int64)
     b = np.array([number[y.id] for _, y in pairs], dtype=np.int64)
     out: list[Pair | None] = [None] * len(pairs)
-    keep, kept = verify_indexed(docs, a, b, params, sets)
+    keep, kept, _, _ = verify_indexed(docs, a, b, params, sets)
     for k, p in zip(keep.tolist(), kept, strict=True):
         out[k] = p
     return out
@@ -69,9 +69,10 @@ def verify_pairs(
 
 def verify_indexed(
     docs: list[Doc], a: np.ndarray, b: np.ndarray, params: Params, sets: dict[str, np.ndarray]
-) -> tuple[np.ndarray, list[Pair]]:
+) -> tuple[np.ndarray, list[Pair], list[float], list[float]]:
     """`verify(docs[a[k]], docs[b[k]])` for every k (ids a < b, both with shingles),
-    compiled: (the k of the pairs kept, ascending; their `Pair`s).
+    compiled: (the k of the pairs kept, ascending; their `Pair`s; the share of each
+    side's shingles found in the other, C(a|b) and C(b|a)).
 
     The articles' arrays are concatenated once, in the order of `docs` (`_Table`: an
     order that follows memory, as the batches made them, copies several times faster
@@ -107,7 +108,7 @@ def verify_indexed(
         )  # fmt: skip
         for j, (x, y) in enumerate(zip(a[keep].tolist(), b[keep].tolist(), strict=True))
     ]
-    return keep, kept
+    return keep, kept, c_a.tolist(), c_b.tolist()
 
 
 def _hit_dicts(
