@@ -5,10 +5,13 @@ from __future__ import annotations
 import random
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dedup
 from crawler.store import Store
@@ -569,7 +572,8 @@ def test_components_equal_union_find() -> None:
 
 def test_member_stats_equal_set_arithmetic() -> None:
     """Share in the rest of the cluster and Jaccard with the representative, as computed
-    from Python sets (members with no shingles included), for many clusters at once."""
+    from Python sets (members with no shingles included), for many clusters at once,
+    whatever the order of `sets` (its arrays are copied in that order, not the clusters')."""
     from dedup.engine import _member_stats
 
     assert _member_stats([["a", "b"]], ["b"], {}) == [{"a": (0.0, 0.0), "b": (0.0, 1.0)}]
@@ -586,6 +590,9 @@ def test_member_stats_equal_set_arithmetic() -> None:
                 sets[x] = np.unique(rng.choice(pool, size=int(rng.integers(0, 25))))
         comps.append(comp)
         reps.append(comp[int(rng.integers(0, n))])
+    keys = list(sets)
+    rng.shuffle(keys)
+    sets = {x: sets[x] for x in keys}
     got_all = _member_stats(comps, reps, sets)
     for comp, rep, got in zip(comps, reps, got_all, strict=True):
         py = {x: set(sets.get(x, np.zeros(0, np.uint32)).tolist()) for x in comp}
@@ -601,6 +608,26 @@ def test_member_stats_equal_set_arithmetic() -> None:
             else:
                 sim = len(py[x] & py[rep]) / len(py[x] | py[rep])
             assert got[x] == (round(share, 4), round(sim, 4)), (comp, x)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=60), st.randoms())
+def test_candidate_pairs_by_id_are_the_sorted_distinct_pairs_of_ids(
+    cand: list[tuple[int, int]], rnd: Any
+) -> None:
+    """`_pairs_by_id` gives each distinct pair of articles once, (smaller id, larger id),
+    in the order of the pairs of ids, whatever order the docnos and ids come in."""
+    from dedup.engine import _pairs_by_id
+
+    cand = [(x, y) for x, y in cand if x != y]
+    ids = [f"id{i:02d}" for i in range(41)]
+    rnd.shuffle(ids)  # docno order is not id order
+    names = dict(enumerate(ids))
+    arr = np.array(cand, dtype=np.int64).reshape(-1, 2)
+    got_ids, a, b = _pairs_by_id(arr, names)
+    want = sorted({(min(names[x], names[y]), max(names[x], names[y])) for x, y in cand})
+    assert got_ids == sorted({names[n] for pair in cand for n in pair})
+    assert [(got_ids[i], got_ids[j]) for i, j in zip(a.tolist(), b.tolist(), strict=True)] == want
 
 
 def test_a_batch_with_no_passage_long_enough_is_indexed(tmp_path: Path) -> None:
