@@ -111,13 +111,15 @@ def passage_texts(text: str, *, max_words: int = 120) -> list[str]:
     if not text:
         return []
     text = CREDIT_TAG.sub(" ", _unify(unicodedata.normalize("NFKC", text)).lower())
+    # The stripped non-empty lines, each once at its first place, in C calls (a line
+    # dropped as furniture is dropped wherever it recurs).
+    lines = dict.fromkeys(filter(None, map(str.strip, text.splitlines())))
+    # (a line holds a copyright sign only if the text does: most texts skip that test)
+    marked = COPYRIGHT[0] in text or COPYRIGHT[1] in text
     out: list[str] = []
-    seen: set[str] = set()
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line in seen or _furniture(line):
+    for line in lines:
+        if _furniture(line, marked):
             continue
-        seen.add(line)
         # (max_words spaces need at least 2 * max_words characters: skip the count)
         if len(line) > 2 * max_words and line.count(" ") >= max_words:
             ws = words(line)
@@ -140,12 +142,12 @@ def _unify(text: str) -> str:
     return text
 
 
-def _furniture(line: str) -> bool:
-    """A credit line or a truncated teaser (`line` is cleaned: lower case, stripped)."""
+def _furniture(line: str, marked: bool = True) -> bool:
+    """A credit line or a truncated teaser (`line` is cleaned: lower case, stripped;
+    `marked`: False when its text holds no copyright sign)."""
     return bool(
         (line.startswith(_CREDIT_STARTS) and CREDIT_LINE.match(line))
-        or COPYRIGHT[0] in line
-        or COPYRIGHT[1] in line
+        or (marked and (COPYRIGHT[0] in line or COPYRIGHT[1] in line))
         or (
             line.endswith(_TRUNCATED_ENDS)
             and TRUNCATED.search(line, max(0, len(line) - _TRUNCATED_TAIL))

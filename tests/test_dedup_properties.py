@@ -202,6 +202,43 @@ def test_furniture_prefilters_agree_with_the_regexes(line: str) -> None:
     assert _furniture(line) == by_regex
 
 
+@given(
+    st.lists(
+        st.lists(_LINE_BITS | st.sampled_from([*CREDIT_LABELS, "dpa", "wort"]), max_size=8).map(
+            "".join
+        ),
+        max_size=10,
+    ).map(lambda lines: lines + lines[:3]),  # some lines twice
+    st.sampled_from(["\n", "\r\n", "\n\n", "\u2028"]),
+    st.integers(2, 6),
+)
+def test_passages_are_the_lines_kept_one_by_one(lines: list[str], sep: str, max_words: int) -> None:
+    """`passage_texts` (lines stripped, deduplicated and filtered in bulk) keeps what
+    the rule says line by line: each stripped, non-empty line that is not furniture,
+    at its first place, over-long ones cut."""
+    import unicodedata
+
+    from dedup.normalize import CREDIT_TAG, _chunks, _furniture, _unify, passage_texts, words
+
+    text = sep.join(lines)
+    clean = CREDIT_TAG.sub(" ", _unify(unicodedata.normalize("NFKC", text)).lower())
+    want: list[str] = []
+    seen: set[str] = set()
+    for line in clean.splitlines():
+        line = line.strip()
+        if not line or line in seen or _furniture(line):
+            continue
+        seen.add(line)
+        ws = words(line)
+        # (cut when it has over max_words words and as many spaces: words run together
+        # by punctuation alone are not counted)
+        if len(ws) > max_words and line.count(" ") >= max_words:
+            want.extend(" ".join(c) for c in _chunks(line, ws, max_words))
+        else:
+            want.append(line)
+    assert passage_texts(text, max_words=max_words) == want
+
+
 def test_whitespace_list_is_complete() -> None:
     from dedup.sketch import WHITESPACE
 
