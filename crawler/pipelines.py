@@ -87,7 +87,7 @@ class ExtractStorePipeline:
         if self.dedup_error:
             return
         try:
-            dedup.update(self.crawler.spider.store.conn)
+            dedup.update(self.crawler.spider.store.conn, totals=False)  # (shown nowhere)
         except dedup.ParamsMismatch as exc:
             # Articles stay stored; clustering waits for `newsdedup dedup --rebuild`.
             self.dedup_error = str(exc)

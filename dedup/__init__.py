@@ -6,6 +6,9 @@ database `crawler.store.Store` writes, and keyword parameters from `Params`)::
     dedup.update(conn, **params)   # index + cluster every article not indexed yet
     dedup.rebuild(conn, **params)  # drop the dedup tables and recluster everything
 
+Both return a summary of what they did and the index's totals (`totals=False` leaves
+the totals out, which saves counting whole tables on every call).
+
 Never imports Scrapy. The tables it writes are described in `dedup.store`. The engine
 (numpy, datasketch, numba: about a second of imports) loads on first use, so a command
 line that only reads `Params` starts at once.

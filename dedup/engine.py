@@ -751,6 +751,7 @@ def update(
     *,
     batch_size: int = 2000,
     commit_every: int = 100_000,
+    totals: bool = True,
     **kwargs: Any,
 ) -> dict[str, Any]:
     """Index and cluster every article not indexed yet; see `dedup.update`.
@@ -759,10 +760,15 @@ def update(
     brought up to date and the transaction committed every `commit_every` articles, so
     an article's neighbourhood is reclustered once per commit rather than per batch,
     and a run killed mid-way keeps every commit before it.
+
+    The summary returned ends with the index's totals (articles indexed, clusters,
+    containers, pairs); counting them walks whole tables (at a million articles 0.5 s
+    when their pages are not in SQLite's cache, 0.04 s when they are), so a caller that
+    does not show them (the crawl, every few hundred articles) passes `totals=False`.
     """
     params = Params.from_kwargs(kwargs)
     with _no_cyclic_gc():
-        return _update(conn, params, batch_size, commit_every)
+        return _update(conn, params, batch_size, commit_every, totals)
 
 
 @contextmanager
@@ -782,7 +788,7 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 def _update(
-    conn: sqlite3.Connection, params: Params, batch_size: int, commit_every: int
+    conn: sqlite3.Connection, params: Params, batch_size: int, commit_every: int, totals: bool
 ) -> dict[str, Any]:
     store = DedupStore(conn)
     started = time.perf_counter()
@@ -842,7 +848,8 @@ def _update(
         if done < commit_every:
             break
     summary.seconds = time.perf_counter() - started
-    summary.counts = store.counts()
+    if totals:
+        summary.counts = store.counts()
     return summary.as_dict()
 
 

@@ -638,3 +638,18 @@ def test_a_batch_with_no_passage_long_enough_is_indexed(tmp_path: Path) -> None:
     assert summary["indexed"] == 3
     assert len(set(clusters_by_url(conn).values())) == 3
     conn.close()
+
+
+def test_totals_are_left_out_on_request_and_nothing_else_changes(tmp_path: Path) -> None:
+    """`totals=False` (the crawl's calls) skips counting the tables: the summary has no
+    totals, and the tables hold what a call with them leaves."""
+    texts = {"a": story(1), "b": story(1) + "\n\nNachtrag.", "c": story(2)}
+    with_totals = make_db(tmp_path / "t.db", texts)
+    without = make_db(tmp_path / "f.db", texts)
+    full, bare = dedup.update(with_totals), dedup.update(without, totals=False)
+    assert full["clusters"] == 2 and full["articles_indexed"] == 3
+    assert not {"articles_indexed", "clusters", "multi_clusters", "containers", "pairs"} & set(bare)
+    assert bare["indexed"] == full["indexed"] == 3
+    assert clusters_by_url(without) == clusters_by_url(with_totals)
+    with_totals.close()
+    without.close()
