@@ -414,7 +414,8 @@ def _verify_candidates(
     # after batch, then the partners as read (see `verify_indexed`).
     order = [d for aid, d in docs.items() if aid in used]
     number = {d.id: k for k, d in enumerate(order)}
-    place = np.array([number.get(x, -1) for x in ids], dtype=np.int64)
+    # (an id no pair uses any more has no place; one a pair uses must have its doc)
+    place = np.array([number[x] if x in used else -1 for x in ids], dtype=np.int64)
     a, b = place[pa], place[pb]
     # Exact duplicates are joined by text_hash, not by a pair row.
     hash_no: dict[str, int] = {}
