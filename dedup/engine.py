@@ -259,15 +259,16 @@ def _key_rows(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Band keys per passage (rows) and the docno of each row, from stored signatures
     (docno, article id, signatures blob, passages); records each docno's id in `names`."""
-    sigs, row_doc = [], []
-    for docno, aid, blob, nper in items:
+    items = list(items)
+    for docno, aid, _, _ in items:
         names[docno] = aid
-        if nper:
-            sigs.append(u32_blob(blob).reshape(int(nper), params.num_perm))
-            row_doc.append(np.full(int(nper), docno, dtype=np.int64))
-    if not sigs:
+    # All blobs at once: one row of num_perm values per passage, article after article.
+    sigs = u32_blob(b"".join([blob for _, _, blob, nper in items if nper]))
+    nos = np.array([docno for docno, _, _, nper in items if nper], dtype=np.int64)
+    npers = np.array([nper for _, _, _, nper in items if nper], dtype=np.int64)
+    if not len(sigs):
         return np.zeros((0, params.bands), np.int64), np.zeros(0, np.int64)
-    return band_keys(np.concatenate(sigs), params), np.concatenate(row_doc)
+    return band_keys(sigs.reshape(-1, params.num_perm), params), np.repeat(nos, npers)
 
 
 _CANDIDATE_CHUNK = 200_000
