@@ -292,6 +292,7 @@ def passage_shingles(
     out = np.empty(total, dtype=np.uint32)
     counts = np.zeros(len(lens), dtype=np.int64)
     buf = np.empty(max(longest, 1), dtype=np.uint32)
+    scratch = np.empty(_RADIX_FROM, dtype=np.uint32)
     nf = len(fold)
     start = 0
     o = 0
@@ -302,10 +303,7 @@ def passage_shingles(
             for j in range(k):
                 acc += words[start + i + j] * fold[j % nf]
             buf[i] = np.uint32(fmix64(acc) >> np.uint64(32))
-        if m < _RADIX_FROM:
-            n = _small_sorted_unique(buf, m, out, o)
-        else:
-            n = _sorted_unique_into(buf[:m], out, o)
+        n = _sorted_unique_into(buf[:m], out, o, scratch)
         counts[p] = n
         o += n
         start += lens[p]
@@ -356,41 +354,38 @@ def segment_unique(
     (what `dedup.sketch.unique` gives per segment, for a whole batch in one call)."""
     out = np.empty_like(values)
     new_lens = np.zeros(len(lens), dtype=np.int64)
+    scratch = np.empty(_RADIX_FROM, dtype=values.dtype)
     for i in range(len(lens)):
         s0 = starts[i]
         m = lens[i]
         if m == 0:
             continue
-        new_lens[i] = _sorted_unique_into(values[s0 : s0 + m], out, s0)
+        new_lens[i] = _sorted_unique_into(values[s0 : s0 + m], out, s0, scratch)
     return out, new_lens
 
 
 @njit(cache=True, nogil=True)
-def _small_sorted_unique(buf: np.ndarray, m: int, out: np.ndarray, at: int) -> int:
-    """buf[:m] sorted in place by insertion (a passage's few dozen: twice as fast as
-    `np.sort`, which makes a new array), its repeats dropped, written to out[at:];
-    returns how many."""
-    for j in range(1, m):
-        v = buf[j]
-        i = j - 1
-        while i >= 0 and buf[i] > v:
-            buf[i + 1] = buf[i]
-            i -= 1
-        buf[i + 1] = v
+def _sorted_unique_into(x: np.ndarray, out: np.ndarray, at: int, scratch: np.ndarray) -> int:
+    """x (uint32) sorted, its repeats dropped, written to out[at:]; returns how many.
+
+    Fewer than `_RADIX_FROM` values (a passage's few dozen) are sorted by insertion in
+    `scratch` (room for that many): no array is made, twice as fast as `np.sort`; more
+    (an article's few hundred) by radix."""
+    m = len(x)
+    if m < _RADIX_FROM:
+        s = scratch[:m]
+        s[:] = x
+        for j in range(1, m):
+            v = s[j]
+            i = j - 1
+            while i >= 0 and s[i] > v:
+                s[i + 1] = s[i]
+                i -= 1
+            s[i + 1] = v
+    else:
+        s = radix_sort(x, 8)
     n = 0
     for j in range(m):
-        if j == 0 or buf[j] != buf[j - 1]:
-            out[at + n] = buf[j]
-            n += 1
-    return n
-
-
-@njit(cache=True, nogil=True)
-def _sorted_unique_into(x: np.ndarray, out: np.ndarray, at: int) -> int:
-    """x (uint32) sorted, its repeats dropped, written to out[at:]; returns how many."""
-    s = np.sort(x) if len(x) < _RADIX_FROM else radix_sort(x, 8)
-    n = 0
-    for j in range(len(s)):
         if j == 0 or s[j] != s[j - 1]:
             out[at + n] = s[j]
             n += 1
@@ -399,7 +394,7 @@ def _sorted_unique_into(x: np.ndarray, out: np.ndarray, at: int) -> int:
 
 # From this length on an article's shingles sort faster by radix (four passes of one
 # byte each: a third of the time of `np.sort` at the ~300 shingles of an article); a
-# passage's few dozen sort faster by comparison.
+# passage's few dozen sort faster by insertion.
 _RADIX_FROM = 64
 
 
