@@ -25,7 +25,7 @@ import gc
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -570,10 +570,14 @@ def _recompute(
     params: Params,
     summary: Summary,
     sets: dict[str, np.ndarray] | None = None,
+    fresh: Collection[str] = frozenset(),
 ) -> None:
     """Bring flags, clusters and containment links up to date around `changed`.
 
     `sets`: sorted unique shingles of articles at hand (read from the store otherwise).
+    `fresh`: articles indexed in this transaction, which have no cluster rows or
+    containment links stored yet (withdrawing an article deletes its rows), so the
+    store is not searched for theirs.
     """
     sets = dict(sets or {})
     g = graph.g
@@ -628,7 +632,7 @@ def _recompute(
 
     while frontier:
         region |= frontier
-        nxt = store.members_of_clusters_of(frontier)
+        nxt = store.members_of_clusters_of(frontier.difference(fresh))
         graph.load_pairs(frontier)
         for i in frontier:
             for x, p in g.neighbors(i).items():
@@ -682,8 +686,6 @@ def _recompute(
             share, sim = stats[i]
             member_rows.append((i, cid, int(i == cid), share, sim, dup_of, int(node.container)))
         cluster_rows.append((cid, cid, len(comp), dups))
-    store.replace_clusters(region, member_rows, cluster_rows)
-    summary.reclustered += len(region)
 
     # Containment links touching the region.
     outside = {x for i in region for x in g.neighbors(i)} - region
@@ -699,12 +701,22 @@ def _recompute(
                 c_d = p.contained(nd, nd.background)
                 if c_m >= params.contain_threshold and (c_m > c_d or nd.container):
                     links.append((d, m, cluster_of[m], round(c_m, 4)))
-    dropped = store.replace_contains(region, sorted(set(links)))
-    # Counts change in the region's clusters, in those linked now, and in those a
-    # dropped link pointed at (a container that joined a cluster, say).
-    store.refresh_container_counts(
-        {cluster_of[i] for i in region} | {r[2] for r in links} | dropped
+    links = sorted(set(links))
+    # A cluster of the region has all its members in it, so every link to it is one of
+    # `links`: its count of containers is known here (those of other clusters are not).
+    linked_by: dict[str, set[str]] = {}
+    for d, _, cid, _ in links:
+        linked_by.setdefault(cid, set()).add(d)
+    store.replace_clusters(
+        region.difference(fresh),
+        member_rows,
+        [(*row, len(linked_by.get(row[0], ()))) for row in cluster_rows],
     )
+    summary.reclustered += len(region)
+    dropped = store.replace_contains(region.difference(fresh), links)
+    # Counts change, outside the region, in the clusters linked now and in those a
+    # dropped link pointed at (a container that joined a cluster, say).
+    store.refresh_container_counts(({r[2] for r in links} | dropped).difference(reps))
 
 
 def _member_stats(
@@ -837,8 +849,9 @@ def _update(
                 graph = LazyGraph(store)
                 changed: set[str] = set()
                 sets = pair_window(store, index, window, graph, changed, params, summary)
+                fresh = set(window.docs)
                 del window
-                _recompute(store, graph, changed, params, summary, sets)
+                _recompute(store, graph, changed, params, summary, sets, fresh)
                 del sets
                 store.save_lsh(index)
             conn.execute("COMMIT")

@@ -197,26 +197,29 @@ def container_flag(g: Graph, d: str, params: Params) -> bool:
     while copies of one story match passages all over it), or when it has no
     copy but holds some article (a ticker quoting one known story).
     """
-    node = g.nodes[d]
     neighbors = g.neighbors(d)
     if not neighbors:
         return False
+    nodes = g.nodes
+    node = nodes[d]
+    own_hash, own_bg = node.text_hash, node.background0
+    copy_at, hold_at = params.copy_threshold, params.contain_threshold
     quoted: list[str] = []
     spans: dict[str, tuple[int, int]] = {}
     has_copy = held = False
     # (in any order: the groups are the same however the spans are visited)
     for x, p in neighbors.items():
-        nx = g.nodes[x]
-        if nx.has_text and nx.text_hash == node.text_hash:
+        nx = nodes[x]
+        if nx.has_text and nx.text_hash == own_hash:
             continue  # an exact duplicate says nothing about d's structure
         c_x = p.contained(nx, nx.background0)
-        c_d = p.contained(node, node.background0)
-        copy = copy_rule(c_x, c_d, params)
-        if not copy and not (c_x >= params.contain_threshold and c_x > c_d):
+        c_d = p.contained(node, own_bg)
+        copy = c_x >= copy_at and c_d >= copy_at  # (`copy_rule`)
+        if not copy and not (c_x >= hold_at and c_x > c_d):
             continue
         where = p.matched(node, params)
-        if node.background0:
-            where = where - node.background0
+        if own_bg:
+            where = where - own_bg
         if not where:
             continue
         has_copy |= copy
