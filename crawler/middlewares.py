@@ -116,6 +116,10 @@ class ConditionalGetMiddleware:
         return None
 
 
+# Scrapy stats key under which the WARC writer leaves the error that stopped it.
+WARC_ERROR_STAT = "newsdedup/warc_error"
+
+
 class WarcMiddleware:
     """Write every request and response of the crawl to rotating gzipped WARC files.
 
@@ -133,6 +137,7 @@ class WarcMiddleware:
                   "http-header-user-agent": crawler.settings.get("USER_AGENT", "")},
         )
         self.failed = False
+        self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> WarcMiddleware:
@@ -164,9 +169,12 @@ class WarcMiddleware:
                 meta=meta,
             )
         except OSError as exc:
-            # The crawl goes on (articles are still stored); the archive stops here.
+            # The crawl goes on (articles are still stored); the archive stops here, and
+            # the run records why (`crawl_runs.error`, the summary's `error:` line).
             self.failed = True
-            logger.error("WARC writing stopped: %s; the crawl continues without WARC", exc)
+            message = f"WARC writing stopped at {response.url}: {exc}"
+            self.stats.set_value(WARC_ERROR_STAT, message)
+            logger.error("%s; the crawl continues without WARC", message)
         return response
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -78,6 +79,47 @@ def test_demo_crawl_writes_warc_and_ingesting_it_gives_the_same_articles_and_clu
     assert query(crawl_db, "SELECT count(*) FROM clusters WHERE size > 1")[0][0] >= 5
     # The demo's opted-out outlet was recorded on the way.
     assert query(crawl_db, "SELECT outlet FROM outlet_tdm WHERE opted_out = 1") == [("spree-depesche",)]
+
+
+@pytest.mark.slow
+def test_warc_writing_failing_mid_crawl_is_in_the_run_summary_and_the_crawl_goes_on(tmp_path):
+    # The WARC directory vanishes once the crawl has started (the newsroom removes it as it
+    # answers each request): the first write fails for real, on the file system.
+    db, warc_dir = tmp_path / "crawl.db", tmp_path / "warc"
+    with serve_newsroom(build_newsroom(NOW)) as running:
+        seeds = running.write_seeds(tmp_path / "demo-outlets.toml")
+        record = running.log.record
+
+        def record_and_remove(url: str, status: int) -> None:
+            shutil.rmtree(warc_dir, ignore_errors=True)
+            record(url, status)
+
+        running.log.record = record_and_remove  # type: ignore[method-assign]
+        result = newsdedup("crawl", "--db", str(db), "--seeds", str(seeds), "--warc-dir",
+                           str(warc_dir), *FAST)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.search(r"^  error: WARC writing stopped at http://127\.0\.0\.1:\d+/\S+: .*No such file",
+                     result.stdout, re.M), result.stdout
+    assert "raw pages" not in result.stdout
+    [(status, error, stored)] = query(db, "SELECT status, error, stored FROM crawl_runs")
+    assert status == "ok" and error.startswith("WARC writing stopped at ")
+    # Nothing else was lost: every article of the newsroom is stored.
+    assert stored == query(db, "SELECT count(*) FROM articles")[0][0] > 20
+
+
+def test_an_unusable_warc_directory_stops_the_crawl_before_it_starts(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    seeds = tmp_path / "outlets.toml"
+    seeds.write_text('[[outlet]]\nid = "x"\nname = "X"\nhomepage = "http://127.0.0.1:9/"\n'
+                     'country = "DE"\nlanguage = "de"\n')
+    result = newsdedup("crawl", "--db", str(tmp_path / "t.db"), "--seeds", str(seeds),
+                       "--warc-dir", str(tmp_path / "a-file" / "warc"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: cannot write WARC files to {tmp_path}/a-file/warc/: Not a directory "
+        "(choose another --warc-dir, or --no-warc)"
+    ]
+    assert not (tmp_path / "t.db").exists()
 
 
 def exchange(writer: RotatingWarcWriter, url: str, body: bytes, *, status: int = 200,
