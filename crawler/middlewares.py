@@ -15,6 +15,8 @@ from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 
 from crawler.tdm import TdmState, meta_reservation, parse_tdmrep, robots_shut_out
 from crawler.warc import RotatingWarcWriter
@@ -150,7 +152,7 @@ class WarcMiddleware:
         return mw
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if self.failed:
+        if self.failed or request.meta.get("robots_reused"):
             return response
         meta = {k: request.meta[k] for k in ("outlet", "kind") if request.meta.get(k)}
         if request.meta.get("kind") == "article":
@@ -201,9 +203,12 @@ def _header_list(headers: Any) -> list[tuple[str, str]]:
 class TdmOptOutMiddleware:
     """Record per outlet what it says to text-and-data-mining and AI crawlers.
 
-    Before an outlet's first request goes out, its robots.txt (read for the agents of
-    NEWSDEDUP_TDM_AGENTS) and `/.well-known/tdmrep.json` are fetched through the
-    engine, in the outlet's download slot; every later response is watched for a
+    Before an outlet's first request goes out (its other requests wait for it), its
+    robots.txt (read for the agents of NEWSDEDUP_TDM_AGENTS) and
+    `/.well-known/tdmrep.json` are fetched through the engine, in the outlet's download
+    slot. That robots.txt response then answers the crawl's other requests for it
+    (Scrapy's RobotsTxtMiddleware, the spider's look for `Sitemap:` lines), so it is
+    fetched once per run and written to WARC once. Every later response is watched for a
     `tdm-reservation` header or meta tag. The verdict (crawler/tdm.py) is stored in
     `outlet_tdm`; `newsdedup export` leaves opted-out outlets out. A header seen in an
     earlier run is kept until a response says `tdm-reservation: 0`.
@@ -213,6 +218,8 @@ class TdmOptOutMiddleware:
         self.crawler = crawler
         self.agents = crawler.settings.getlist("NEWSDEDUP_TDM_AGENTS")
         self.states: dict[str, TdmState] = {}  # outlet -> its signals, once probed
+        self.robots: dict[str, Response] = {}  # robots.txt URL -> the probe's response
+        self.probing: dict[str, Deferred[None]] = {}  # outlet -> done when its probe is
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> TdmOptOutMiddleware:
@@ -220,27 +227,46 @@ class TdmOptOutMiddleware:
             raise NotConfigured
         return cls(crawler)
 
-    async def process_request(self, request: Request) -> None:
-        outlet = request.meta.get("outlet")
-        if not outlet or request.meta.get("tdm_probe") or outlet in self.states:
+    async def process_request(self, request: Request) -> Response | None:
+        if request.meta.get("tdm_probe"):
             return None
-        self.states[outlet] = state = TdmState(outlet)
-        store = getattr(self.crawler.spider, "store", None)
-        if store is not None:  # carry a header seen in an earlier run over
-            old = store.tdm_row(outlet)
-            if old:
-                state.header_reservation = old["header_reservation"]
-                state.header_policy = old["header_policy"]
-                state.header_url = old["header_url"]
-        await self._probe(state, request)
-        self._save(state)
-        return None
+        outlet = request.meta.get("outlet")
+        if outlet in self.probing:  # the outlet's probe is under way: after it
+            await maybe_deferred_to_future(self.probing[outlet])
+        elif outlet and outlet not in self.states:
+            self.states[outlet] = state = TdmState(outlet)
+            self.probing[outlet] = done = Deferred()
+            store = getattr(self.crawler.spider, "store", None)
+            if store is not None:  # carry a header seen in an earlier run over
+                old = store.tdm_row(outlet)
+                if old:
+                    state.header_reservation = old["header_reservation"]
+                    state.header_policy = old["header_policy"]
+                    state.header_url = old["header_url"]
+            try:
+                await self._probe(state, request)
+                self._save(state)
+            finally:
+                del self.probing[outlet]
+                done.callback(None)
+        # The robots.txt the probe fetched answers the later requests for it (Scrapy's
+        # RobotsTxtMiddleware, the spider looking for `Sitemap:` lines): fetched once.
+        probed = self.robots.get(request.url)
+        if probed is None:
+            return None
+        request.meta["robots_reused"] = True  # (not written to WARC again)
+        return probed.replace(request=request)
 
     async def _probe(self, state: TdmState, request: Request) -> None:
         spec = getattr(self.crawler.spider, "outlets", {}).get(state.outlet)
         home = getattr(spec, "homepage", None) or urljoin(request.url, "/")
-        robots = await self._fetch(urljoin(home, "/robots.txt"), state.outlet, obey=False)
+        robots_url = urljoin(home, "/robots.txt")
+        robots = await self._fetch(robots_url, state.outlet, obey=False)
         if robots is not None:
+            # (an answer to keep; a 429 or 5xx, already retried, is asked again by whoever
+            # needs it next, as it would be without the probe)
+            if robots.status < 500 and robots.status != 429:
+                self.robots[robots_url] = robots
             state.robots_status = robots.status
             if robots.status == 200:
                 text = robots.body.decode("utf-8", errors="replace")

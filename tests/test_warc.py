@@ -47,6 +47,12 @@ def test_demo_crawl_writes_warc_and_ingesting_it_gives_the_same_articles_and_clu
                            str(warc_dir), *FAST)
         assert result.returncode == 0, result.stderr[-3000:]
         served = sum(running.requests.values())
+        robots = {u: n for u, n in running.requests.items() if u.endswith("/robots.txt")}
+        # elbe-kurier names its sitemap only in robots.txt: the spider read it there.
+        assert running.requests[running.outlets["elbe-kurier"] + "/sitemap-index.xml"] == 1
+    # Each outlet's robots.txt is fetched once (by the TDM probe; Scrapy's robots.txt
+    # middleware and the spider's look for `Sitemap:` lines get that response).
+    assert len(robots) >= 5 and set(robots.values()) == {1}, robots
     assert f"raw pages: {warc_dir}/ (1 WARC files" in result.stdout
 
     files = sorted(warc_dir.iterdir())
@@ -66,7 +72,7 @@ def test_demo_crawl_writes_warc_and_ingesting_it_gives_the_same_articles_and_clu
     assert result.exit_code == 0, result.output
     n = query(crawl_db, "SELECT count(*) FROM articles")[0][0]
     assert f"stored   {n}" in result.output
-    assert "crawl_feed" in result.output and "crawl_robots" in result.output
+    assert "crawl_feed" in result.output and "crawl_tdm" in result.output
 
     def table(db, sql):
         return query(db, sql)
