@@ -176,8 +176,8 @@ def credits_in_text(text: str) -> list[str]:
             found.append("Agenturen")
     paras = [p.strip() for p in text.splitlines() if p.strip()]
     for p in paras[-3:]:
-        if len(p) <= 60 and (m := SIGNATURE.match(p)):
-            found += _names_in(m.group(1), in_parens=True)
+        if len(p) <= 60 and (sig := SIGNATURE.match(p)):
+            found += _names_in(sig.group(1), in_parens=True)
     return normalize(found)
 
 

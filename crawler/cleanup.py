@@ -30,7 +30,8 @@ PHOTO_CREDIT = re.compile(
 )
 # A caption that ends in its credit: "Der Kanzler in Berlin. Foto: Kay Nietfeld/dpa".
 CAPTION_TAIL = re.compile(
-    rf"(?:(?:{_CREDIT_LABEL})\s*:\s*[^.]{{0,80}}|©\s*[^.]{{0,80}}|\b(?:IMAGO|picture[ -]alliance|Getty Images|"
+    rf"(?:(?:{_CREDIT_LABEL})\s*:\s*[^.]{{0,80}}|©\s*[^.]{{0,80}}|"
+    r"\b(?:IMAGO|picture[ -]alliance|Getty Images|"
     r"Keystone|dpa-Zentralbild|EPA-EFE|AP Photo|Reuters/[A-Z][^.]{0,40})[^.]{0,60})\)?\s*$",
     re.IGNORECASE,
 )
@@ -51,13 +52,15 @@ _FURNITURE = [
     r"(?:mehr|weitere) (?:news|nachrichten|infos?) (?:aus|zu|zum|über).*",
     r"(?:artikel|beitrag|seite) (?:teilen|drucken|merken|versenden).*",
     r"(?:teilen|drucken|merken|kommentieren|kommentare|zu den kommentaren)",
-    r"(?:jetzt |hier )?(?:kostenlos(?:en)? )?(?:für (?:den|unseren) )?newsletter.*(?:abonnieren|anmelden|bestellen).*",
+    r"(?:jetzt |hier )?(?:kostenlos(?:en)? )?(?:für (?:den|unseren) )?newsletter"
+    r".*(?:abonnieren|anmelden|bestellen).*",
     r"(?:melden sie sich|abonnieren sie).*newsletter.*",
     r".{0,80}newsletter.{0,80}(?:abonnieren|anmelden|bestellen|registrieren).*",
     r"(?:jetzt|hier) (?:weiterlesen|abonnieren|anmelden|registrieren|testen|abonnent werden).*",
     r"(?:sie|du) (?:haben|hast) bereits ein (?:abo|abonnement|konto).*",
     r"(?:um )?(?:diesen|den) (?:artikel|beitrag) (?:vollständig |weiter )?(?:zu )?(?:lesen|weiterlesen).*",
-    r"dieser (?:artikel|beitrag|inhalt) (?:ist )?(?:nur )?(?:für|exklusiv für) (?:abonnenten|abonnentinnen|plus).*",
+    r"dieser (?:artikel|beitrag|inhalt) (?:ist )?(?:nur )?(?:für|exklusiv für) "
+    r"(?:abonnenten|abonnentinnen|plus).*",
     r"(?:exklusiv )?für (?:abonnenten|abonnentinnen)",
     r"weiterlesen mit .*",
     r"(?:anzeige|werbung|advertisement|sponsored|gesponsert)",

@@ -115,7 +115,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     if not body:
         return ""
     bom_enc, bom = read_bom(body)
-    if bom_enc:
+    if bom_enc and bom:
         return body[len(bom) :].decode(bom_enc, errors="replace")
     try:
         return body.decode("utf-8")
@@ -325,7 +325,10 @@ def _trafilatura_text(
     doc = trafilatura.bare_extraction(
         tree, url=url, favor_precision=favor_precision, fast=fast, **TRAFILATURA_OPTIONS
     )
-    return unicodedata.normalize("NFC", doc.text) if doc is not None and doc.text else ""
+    if doc is None:
+        return ""
+    assert not isinstance(doc, dict)  # (a Document: as_dict is not set)
+    return unicodedata.normalize("NFC", doc.text) if doc.text else ""
 
 
 def _article_text(tree: HtmlElement, url: str) -> str:

@@ -199,7 +199,7 @@ def parse_date(value: str | None) -> str | None:
     if not value:
         return None
     s = value.strip()
-    parts: tuple[int, ...] | None = None
+    parts: tuple[int, int, int, int, int, int] | None = None
     tz: timezone | None = None
     has_time = False
     if m := _ISO_RE.search(s):

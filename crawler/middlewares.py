@@ -235,7 +235,8 @@ class TdmOptOutMiddleware:
             await maybe_deferred_to_future(self.probing[outlet])
         elif outlet and outlet not in self.states:
             self.states[outlet] = state = TdmState(outlet)
-            self.probing[outlet] = done = Deferred()
+            done: Deferred[None] = Deferred()
+            self.probing[outlet] = done
             store = getattr(self.crawler.spider, "store", None)
             if store is not None:  # carry a header seen in an earlier run over
                 old = store.tdm_row(outlet)

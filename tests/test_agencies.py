@@ -141,7 +141,8 @@ def test_labelled_set_precision_recall(shared: Path) -> None:
         fn += len(want - got)
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     print(
-        f"agency attribution on {len(labels)} labelled pages: P={precision:.3f} R={recall:.3f} (tp={tp} fp={fp} fn={fn})"
+        f"agency attribution on {len(labels)} labelled pages: P={precision:.3f} R={recall:.3f} "
+        f"(tp={tp} fp={fp} fn={fn})"
     )
     # Measured 2026-11-22 on this set: P=0.991 R=0.966 (tp=113 fp=1 fn=4); floors a little below.
     assert precision >= 0.97

@@ -379,8 +379,10 @@ def test_cleanup_drops_furniture_only() -> None:
             PARAS[1],
             "Jetzt unseren Newsletter abonnieren!",
             "Zur Startseite",
-            "Das Foto: ein Motiv, über das in der Stadt seit Wochen gestritten wird, wie der Bürgermeister sagte. "
-            "Es zeigt die alte Brücke, die im Sommer abgerissen werden soll, und viele Menschen wollen sie behalten.",
+            "Das Foto: ein Motiv, über das in der Stadt seit Wochen gestritten wird, "
+            "wie der Bürgermeister sagte. "
+            "Es zeigt die alte Brücke, die im Sommer abgerissen werden soll, "
+            "und viele Menschen wollen sie behalten.",
         ]
     )
     out = clean_text(text).split("\n\n")
@@ -446,7 +448,8 @@ def test_not_article(html: str, reason: str) -> None:
 
 def test_front_page_is_index_page() -> None:
     teasers = "".join(
-        f'<div><a href="/politik/artikel-{i}.html">Schlagzeile Nummer {i}: Was heute in der Stadt wichtig ist</a></div>'
+        f'<div><a href="/politik/artikel-{i}.html">'
+        f"Schlagzeile Nummer {i}: Was heute in der Stadt wichtig ist</a></div>"
         for i in range(40)
     )
     html = (

@@ -101,7 +101,9 @@ def test_ingest_texts_get_cleanup_and_attribution(tmp_path: Path) -> None:
             "Zur Startseite",
         ]
     )
-    photo_only = "Ein Bericht über den Hafen, den die Redaktion selbst geschrieben hat.\n\nFoto: picture alliance/dpa"
+    photo_only = (
+        "Ein Bericht über den Hafen, den die Redaktion selbst geschrieben hat.\n\nFoto: picture alliance/dpa"
+    )
     with open(docs, "w", encoding="utf-8") as f:
         f.write(
             json.dumps(

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -73,7 +74,7 @@ def dedup_command(
     from dedup.store import DedupStore  # (the engine's imports take a second: not for --help)
 
     conn = _connect(db)
-    params = {k: v for k, v in options.items() if v is not None}
+    params: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
     if not rebuild:
         stored = DedupStore(conn).stored_params() if _has_params(conn) else {}
         params = {**stored, **params}
