@@ -16,6 +16,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.middlewares import warc_dir_for
 from crawler.runlog import acquire_lock, release_lock
 from crawler.seeds import load_outlets
 from crawler.spiders.outlets import OutletsSpider, parse_since, select_outlets
@@ -42,6 +43,21 @@ def crawl_settings(db: str | Path, seeds: str | Path, **overrides: Any) -> Setti
     return settings
 
 
+def _make_warc_dir(settings: Settings) -> None:
+    """The WARC directory, made now: one that cannot be is a ValueError before the crawl
+    starts (a write failing later, say on a full disk, stops the WARC files, not the crawl)."""
+    if not settings.getbool("NEWSDEDUP_WARC"):
+        return
+    directory = settings.get("NEWSDEDUP_WARC_DIR") or warc_dir_for(settings.get("NEWSDEDUP_DB"))
+    try:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(
+            f"cannot write WARC files to {directory}/: {exc.strerror or exc} "
+            "(choose another --warc-dir, or --no-warc)"
+        ) from None
+
+
 def run_crawl(
     db: str | Path,
     seeds: str | Path,
@@ -52,16 +68,26 @@ def run_crawl(
 ) -> RunResult:
     """Crawl the outlets of `seeds` into `db`; blocks until the crawl ends.
 
-    Raises SeedsError, RunLocked or ValueError (bad --since / outlet id) before any
-    request is sent. Only one crawl per process: Twisted's reactor cannot restart.
+    Raises SeedsError, RunLocked, ValueError (bad --since or outlet id, no such
+    directory, a WARC directory that cannot be made) or sqlite3.DatabaseError (not a
+    usable database) before any request is sent. Only one crawl per process: Twisted's reactor cannot restart.
     """
     from crawler.store import Store
 
     select_outlets(load_outlets(seeds), outlets)  # the spider checks again; this fails early
     parse_since(since, default_hours=1)  # validates the format now, with a clear message
+    folder = Path(db).resolve().parent
+    if not folder.is_dir():
+        raise ValueError(f"{db}: there is no directory {folder}")
     lock = acquire_lock(db)
     try:
-        process = CrawlerProcess(crawl_settings(db, seeds, **(settings or {})))
+        full = crawl_settings(db, seeds, **(settings or {}))
+        _make_warc_dir(full)
+        # A damaged or foreign database file fails here with sqlite3.DatabaseError (one
+        # line from the CLI), not inside Scrapy, whose log would bury it.
+        with Store(db):
+            pass
+        process = CrawlerProcess(full)
         crawler = process.create_crawler(OutletsSpider)
         kwargs = {"since": since}
         if outlets:

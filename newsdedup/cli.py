@@ -6,10 +6,43 @@ itself on the `cli` group; this module only wires them together.
 
 from __future__ import annotations
 
+import sqlite3
+from typing import Any
+
 import click
 
+# SQLite errors that say something about the database file or the machine, not about the
+# code: shown as one line. Any other error keeps its traceback (it is a bug to report).
+_FILE_ERRORS = (
+    "database is locked",
+    "unable to open database file",
+    "disk i/o error",
+    "database or disk is full",
+    "attempt to write a readonly database",
+)
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _Command(click.Command):
+    """A command whose database turns out damaged, foreign, locked or unwritable stops
+    with one line naming the file, instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except sqlite3.DatabaseError as exc:
+            db = ctx.params.get("db") or ctx.params.get("db_path") or "the database"
+            if type(exc) is sqlite3.DatabaseError:  # "file is not a database", "malformed"
+                raise click.ClickException(f"{db}: not a usable SQLite database ({exc})") from None
+            if str(exc).lower() in _FILE_ERRORS:
+                raise click.ClickException(f"{db}: {exc}") from None
+            raise
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsdedup")
 def cli() -> None:
     """Crawl German-language news outlets and find agency copy.

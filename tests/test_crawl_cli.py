@@ -104,6 +104,37 @@ def test_crawl_reports_user_mistakes_in_one_line(tmp_path):
     assert not (tmp_path / "n.db").exists()
 
 
+def test_a_file_that_is_no_database_is_one_line_in_every_command(tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database, just bytes " * 100)
+    seeds = tmp_path / "outlets.toml"
+    seeds.write_text('[[outlet]]\nid = "x"\nname = "X"\ncountry = "DE"\nlanguage = "de"\n'
+                     'homepage = "http://127.0.0.1:9/"\n', encoding="utf-8")
+    texts = tmp_path / "docs.jsonl"
+    texts.write_text('{"url": "https://x.example/a", "text": "Ein Text."}\n', encoding="utf-8")
+    commands = [
+        ["crawl", "--seeds", str(seeds), "--no-warc"],
+        ["ingest", "--texts", str(texts)],
+        ["dedup"],
+        ["clusters"],
+        ["stats"],
+        ["export", str(tmp_path / "out.jsonl")],
+    ]
+    for args in commands:
+        result = newsdedup(args[0], "--db", str(junk), *args[1:], timeout=60)
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.strip().splitlines() == [
+            f"Error: {junk}: not a usable SQLite database (file is not a database)"
+        ], (args, result.stderr)
+    assert junk.read_bytes() == b"not a database, just bytes " * 100  # left as it was
+
+    result = newsdedup("crawl", "--db", str(tmp_path / "nowhere" / "n.db"), "--seeds", str(seeds))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"Error: {tmp_path}/nowhere/n.db: there is no directory {tmp_path}/nowhere"
+    )
+
+
 def test_crawl_exits_75_while_another_process_holds_the_database(tmp_path):
     db = tmp_path / "news.db"
     holder = subprocess.Popen(

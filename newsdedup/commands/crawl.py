@@ -127,7 +127,6 @@ def crawl(db: str, seeds: str, outlets: tuple[str, ...], since: str | None,
     """
     settings = {**_quiet_settings(verbose), **_warc_settings(warc_dir, no_warc),
                 **_parse_overrides(overrides), "NEWSDEDUP_COMMAND": "crawl"}
-    _check_warc_dir(db, settings)
     result = _crawl_or_fail(db, seeds, outlets=list(outlets) or None, since=since,
                             settings=settings)
     print_summary(result)
@@ -220,21 +219,6 @@ def _warc_dir(db: str, settings: dict[str, object]) -> Path | None:
         return None
     return Path(str(settings.get("NEWSDEDUP_WARC_DIR") or os.environ.get("NEWSDEDUP_WARC_DIR")
                     or warc_dir_for(db)))
-
-
-def _check_warc_dir(db: str, settings: dict[str, object]) -> None:
-    """Fail with one line, before anything is crawled, when the WARC directory cannot be
-    made (a later failure, say a full disk, stops the WARC files but not the crawl)."""
-    directory = _warc_dir(db, settings)
-    if directory is None:
-        return
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise click.ClickException(
-            f"cannot write WARC files to {directory}/: {exc.strerror or exc} "
-            "(choose another --warc-dir, or --no-warc)"
-        ) from None
 
 
 def _print_warc(db: str, settings: dict[str, object]) -> None:
