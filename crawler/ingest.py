@@ -22,6 +22,7 @@ import json
 import os
 import re
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -80,10 +81,8 @@ class IngestStats:
 # -- inputs -------------------------------------------------------------------------
 
 
-def _open_text(path: Path) -> Any:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
+def _open_bytes(path: Path) -> Any:
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
 # A JSON escape can stand for half of a UTF-16 pair alone ("\ud800"), which neither UTF-8
@@ -96,57 +95,66 @@ def _mend(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _manifest_records(path: Path, *, texts: bool | None) -> Iterator[Record]:
-    base = path.parent
-    with _open_text(path) as f:
-        for n, line in enumerate(f, start=1):
-            line = line.strip()
-            if not line:
-                continue
-            where = f"{path}:{n}"
+    """The records of a JSONL manifest, line by line. Bytes that are not UTF-8 become
+    U+FFFD, as in pages; a file that cannot be read on (a corrupt or cut gzip stream)
+    ends in an IngestError naming the line, after the records before it."""
+    n = 0
+    with _open_bytes(path) as f:
+        while True:
             try:
-                d = json.loads(line)
-            except ValueError as e:  # a JSONDecodeError, or a number too long to convert
-                why = e.msg if isinstance(e, json.JSONDecodeError) else str(e).split(":")[0]
+                raw = f.readline()
+            except (OSError, EOFError, zlib.error) as e:
                 raise IngestError(
-                    f"{where}: not a JSON object ({why}); each line must be one record"
-                ) from e
-            if not isinstance(d, dict):
-                raise IngestError(f"{where}: expected a JSON object per line")
-            if "\\ud" in line or "\\uD" in line:
-                d = _mend(d)
-            is_text = (
-                texts
-                if texts is not None
-                else ("text" in d and "html" not in d and "path" not in d)
-            )
-            if is_text:
-                if not isinstance(d.get("text"), str):
-                    raise IngestError(f'{where}: a text record needs "text" (got keys {sorted(d)})')
-                yield Record(
-                    "text",
-                    d.get("url"),
-                    d.get("outlet"),
-                    title=d.get("title"),
-                    text=d["text"],
-                    published=d.get("published"),
-                    source=where,
-                )
-            elif isinstance(d.get("html"), str):
-                yield Record("html", d.get("url"), d.get("outlet"), html=d["html"], source=where)
-            elif isinstance(d.get("path"), str):
-                p = Path(d["path"])
-                yield Record(
-                    "html",
-                    d.get("url"),
-                    d.get("outlet"),
-                    path=str(p if p.is_absolute() else base / p),
-                    source=where,
-                )
-            else:
-                raise IngestError(
-                    f'{where}: a record needs "html", "path" or "text" (got keys {sorted(d)}); '
-                    "see `newsdedup ingest --help`"
-                )
+                    f"{path}:{n + 1}: cannot read on ({e}); the {n} lines before it were read"
+                ) from None
+            if not raw:
+                return
+            n += 1
+            line = raw.decode("utf-8", errors="replace")
+            record = _manifest_record(line, f"{path}:{n}", path.parent, texts)
+            if record is not None:
+                yield record
+
+
+def _manifest_record(line: str, where: str, base: Path, texts: bool | None) -> Record | None:
+    """One manifest line as a Record (None: a blank line); `where` is file:line."""
+    line = line.strip()
+    if not line:
+        return None
+    try:
+        d = json.loads(line)
+    except ValueError as e:  # a JSONDecodeError, or a number too long to convert
+        why = e.msg if isinstance(e, json.JSONDecodeError) else str(e).split(":")[0]
+        raise IngestError(f"{where}: not a JSON object ({why}); each line must be one record") from e
+    if not isinstance(d, dict):
+        raise IngestError(f"{where}: expected a JSON object per line")
+    if "\\ud" in line or "\\uD" in line:
+        d = _mend(d)
+    is_text = texts if texts is not None else ("text" in d and "html" not in d and "path" not in d)
+    if is_text:
+        if not isinstance(d.get("text"), str):
+            raise IngestError(f'{where}: a text record needs "text" (got keys {sorted(d)})')
+        return Record(
+            "text",
+            d.get("url"),
+            d.get("outlet"),
+            title=d.get("title"),
+            text=d["text"],
+            published=d.get("published"),
+            source=where,
+        )
+    if isinstance(d.get("html"), str):
+        return Record("html", d.get("url"), d.get("outlet"), html=d["html"], source=where)
+    if isinstance(d.get("path"), str):
+        p = Path(d["path"])
+        return Record(
+            "html", d.get("url"), d.get("outlet"), path=str(p if p.is_absolute() else base / p),
+            source=where,
+        )
+    raise IngestError(
+        f'{where}: a record needs "html", "path" or "text" (got keys {sorted(d)}); '
+        "see `newsdedup ingest --help`"
+    )
 
 
 def iter_records(
@@ -318,17 +326,32 @@ def ingest(
             stats.elapsed = time.monotonic() - start
             progress(stats)
 
-    jobs = ((r, outlet) for r in records)
-    if workers == 1:
-        for job in jobs:
-            consume(_process_star(job))
-    else:
-        # spawn-safe "forkserver" is slower to start; fork is fine here: workers only
-        # run pure extraction and never touch the parent's SQLite connection.
-        ctx = get_context("fork") if hasattr(os, "fork") else get_context()
-        with ctx.Pool(workers) as pool:
-            for result in pool.imap(_process_star, jobs, chunksize=4):
-                consume(result)
-    flush()
+    # An input that ends in an IngestError (a damaged manifest) ends the ingest after
+    # every record before it is stored: the error is raised once the workers are done.
+    failure: list[IngestError] = []
+
+    def jobs_until_failure() -> Iterator[tuple[Record, str | None]]:
+        try:
+            for r in records:
+                yield r, outlet
+        except IngestError as e:
+            failure.append(e)
+
+    jobs = jobs_until_failure()
+    try:
+        if workers == 1:
+            for job in jobs:
+                consume(_process_star(job))
+        else:
+            # spawn-safe "forkserver" is slower to start; fork is fine here: workers only
+            # run pure extraction and never touch the parent's SQLite connection.
+            ctx = get_context("fork") if hasattr(os, "fork") else get_context()
+            with ctx.Pool(workers) as pool:
+                for result in pool.imap(_process_star, jobs, chunksize=4):
+                    consume(result)
+    finally:
+        flush()  # (on Ctrl-C too: what was extracted is stored)
+    if failure:
+        raise failure[0]
     stats.elapsed = time.monotonic() - start
     return stats

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -175,3 +176,55 @@ def test_ingest_lone_surrogate_escape_is_mended_not_fatal(tmp_path: Path) -> Non
     rows = dict(_rows(db, "SELECT url, title || ' ' || text FROM articles"))
     assert len(rows) == 2
     assert "\ufffd" in rows["https://a.example/1"] and "\ufffd" not in rows["https://a.example/2"]
+
+
+def _text_lines(n: int) -> bytes:
+    body = "Ein Bericht, der lang genug ist, um als Artikel zu gelten, mit vielen Wörtern darin. " * 3
+    return "".join(
+        json.dumps({"url": f"https://a.example/{i}", "outlet": "a", "text": body}, ensure_ascii=False)
+        + "\n"
+        for i in range(n)
+    ).encode("utf-8")
+
+
+def test_ingest_cut_or_corrupt_gzip_manifest_keeps_what_came_before_and_says_where(
+    tmp_path: Path,
+) -> None:
+    data = gzip.compress(_text_lines(300))
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    db = tmp_path / "news.db"
+    result = CliRunner().invoke(cli, ["ingest", "--db", str(db), "--no-dedup", "--workers", "2",
+                                      str(cut)])
+    assert result.exit_code == 1, result.output
+    found = re.search(rf"Error: {re.escape(str(cut))}:(\d+): cannot read on \(Compressed file "
+                      r"ended before the end-of-stream marker was reached\); the (\d+) lines "
+                      r"before it were read", result.output)
+    assert found, result.output
+    line, before = int(found[1]), int(found[2])
+    assert line == before + 1 and 50 < before < 300
+    # Every record before the damage is stored, whichever worker extracted it.
+    assert _rows(db, "SELECT count(*) FROM articles") == [(before,)]
+
+    junk = tmp_path / "junk.jsonl.gz"
+    junk.write_bytes(b"no gzip here\n")
+    result = CliRunner().invoke(cli, ["ingest", "--db", str(db), "--no-dedup", str(junk)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: {junk}:1: cannot read on (Not a gzipped file (b'no')); "
+        "the 0 lines before it were read"
+    )
+
+
+def test_ingest_bytes_that_are_not_utf8_become_replacement_characters(tmp_path: Path) -> None:
+    data = _text_lines(3)
+    docs = tmp_path / "docs.jsonl"
+    at = data.index("Wörtern".encode())  # inside the first record's text
+    docs.write_bytes(data[:at] + b"\xff\xfe" + data[at:])
+    db = tmp_path / "news.db"
+    result = CliRunner().invoke(cli, ["ingest", "--db", str(db), "--no-dedup", str(docs)])
+    assert result.exit_code == 0, result.output
+    texts = dict(_rows(db, "SELECT url, text FROM articles"))
+    assert len(texts) == 3
+    assert "\ufffd\ufffdWörtern" in texts["https://a.example/0"]
+    assert "\ufffd" not in texts["https://a.example/1"]
