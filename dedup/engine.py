@@ -781,8 +781,16 @@ def update(
     does not show them (the crawl, every few hundred articles) passes `totals=False`.
     """
     params = Params.from_kwargs(kwargs)
+    _check_sizes(batch_size, commit_every)
     with _no_cyclic_gc():
         return _update(conn, params, batch_size, commit_every, totals)
+
+
+def _check_sizes(batch_size: int, commit_every: int) -> None:
+    """A batch or a commit of no articles would never get through the queue."""
+    for name, value in (("batch_size", batch_size), ("commit_every", commit_every)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number of articles, 1 or more (got {value!r})")
 
 
 @contextmanager
@@ -873,6 +881,7 @@ def rebuild(
 ) -> dict[str, Any]:
     """Drop the dedup tables and index every article again."""
     Params.from_kwargs(kwargs)  # fail on bad parameters before dropping anything
+    _check_sizes(batch_size, commit_every)
     conn.execute("BEGIN IMMEDIATE")
     try:
         DedupStore(conn).drop()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+import dedup
 from crawler.store import Store
 from newsdedup.cli import cli
 from tests.test_dedup_core import story
@@ -75,6 +78,23 @@ def test_a_changed_text_moves_its_article_to_its_new_cluster(tmp_path: Path) -> 
 def test_missing_database_is_one_clear_line(tmp_path: Path) -> None:
     out = CliRunner().invoke(cli, ["clusters", "--db", str(tmp_path / "nope.db")])
     assert out.exit_code == 1 and "no such database" in out.output
+
+
+def test_batches_and_commits_of_no_articles_are_refused_not_looped_on(tmp_path: Path) -> None:
+    # (a commit of 0 articles used to loop for ever)
+    db = _db(tmp_path)
+    runner = CliRunner()
+    for option in ("--commit-every", "--batch-size"):
+        for value in ("0", "-5"):
+            out = runner.invoke(cli, ["dedup", "--db", str(db), option, value])
+            assert out.exit_code == 2 and f"Invalid value for '{option}'" in out.output
+    conn = sqlite3.connect(db)
+    for kwargs in ({"commit_every": 0}, {"batch_size": 0}, {"commit_every": 2.5}):
+        for run in (dedup.update, dedup.rebuild):
+            with pytest.raises(ValueError, match="must be a whole number of articles"):
+                run(conn, **kwargs)
+    assert dedup.update(conn, commit_every=1, batch_size=1)["indexed"] == 3
+    conn.close()
 
 
 def test_the_command_line_starts_without_the_dedup_engine() -> None:

@@ -47,10 +47,12 @@ def _param_options(f):  # type: ignore[no-untyped-def]
 @cli.command("dedup")
 @click.option("--db", default="news.db", show_default=True, help="SQLite database file.")
 @click.option("--rebuild", is_flag=True, help="Drop the dedup tables and recluster every article.")
-@click.option("--batch-size", default=2000, show_default=True, help="Articles sketched at a time.")
+@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(min=1),
+              help="Articles sketched at a time.")
 @click.option(
     "--commit-every",
     default=100_000,
+    type=click.IntRange(min=1),
     show_default=True,
     help="Articles per transaction: clusters are brought up to date and committed this often "
     "(a run killed mid-way keeps every earlier commit; memory grows with it).",
