@@ -312,7 +312,10 @@ def export(
         summary.opted_out_outlets = store.tdm_opted_out()
 
     # Beside OUT (same file system, so the rename is atomic), hidden and marked partial.
-    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
+    except OSError as e:  # a directory that takes no new files (read-only, /proc, ...)
+        raise ExportError(f"{out}: cannot write in {out.parent}/ ({e.strerror or e})") from e
     os.close(fd)
     tmp = Path(tmp_name)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it 0600; OUT gets the usual mode

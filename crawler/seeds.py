@@ -234,7 +234,7 @@ def load_outlets(path: str | os.PathLike[str]) -> list[Outlet]:
 
 def _check(path: Path, shown: str) -> tuple[list[Problem], list[Outlet]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # (a BOM, as Windows editors add, is no error)
     except FileNotFoundError:
         msg = f"no such file — pass --seeds PATH or set {SEEDS_ENV}"
         return [Problem(shown, None, None, None, msg)], []

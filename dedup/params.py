@@ -64,6 +64,18 @@ class Params:
     sketch: int = field(default=2, metadata={"option": False})
 
     def __post_init__(self) -> None:
+        for name in ("passage_match", "copy_threshold", "contain_threshold"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} is a share of shingles, from 0 to 1 (got {getattr(self, name)})")
+        for name, least in (("num_perm", 1), ("bands", 1), ("rows", 1), ("background_groups", 2),
+                            ("max_bucket", 2)):
+            if getattr(self, name) < least:
+                raise ValueError(f"{name} must be at least {least} (got {getattr(self, name)})")
+        if self.max_passage_words < self.min_passage_words:
+            raise ValueError(
+                f"max_passage_words ({self.max_passage_words}) must be at least "
+                f"min_passage_words ({self.min_passage_words})"
+            )
         if self.bands * self.rows > self.num_perm:
             raise ValueError(
                 f"bands * rows ({self.bands} * {self.rows}) must be at most num_perm "

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,6 +20,7 @@ from crawler.store import Store
 from dedup.normalize import passages
 from dedup.params import Params
 from dedup.sketch import lean_minhash, passage_signatures, sketch_texts
+from newsdedup.cli import cli
 
 WORDS = [
     "regierung",
@@ -141,6 +144,33 @@ def test_signature_equals_datasketch_minhash() -> None:
 def test_bad_banding_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="must be at most num_perm"):
         Params(num_perm=16, bands=10, rows=3)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"copy_threshold": 7}, "copy_threshold is a share of shingles, from 0 to 1"),
+        ({"contain_threshold": -0.1}, "contain_threshold is a share"),
+        ({"passage_match": 1.5}, "passage_match is a share"),
+        ({"max_bucket": 1}, "max_bucket must be at least 2"),
+        ({"background_groups": 1}, "background_groups must be at least 2"),
+        ({"num_perm": 0, "bands": 0}, "num_perm must be at least 1"),
+        ({"max_passage_words": 6}, "max_passage_words \\(6\\) must be at least min_passage_words"),
+    ],
+)
+def test_parameters_out_of_range_are_refused(tmp_path: Path, kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Params(**kwargs)
+    db = tmp_path / "n.db"
+    with Store(db):
+        pass
+    result = CliRunner().invoke(
+        cli, ["dedup", "--db", str(db), "--rebuild",
+              *(x for k, v in kwargs.items() for x in (f"--{k.replace('_', '-')}", str(v)))]
+    )
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert re.search(message, result.output) or "Invalid value" in result.output, result.output
+    assert Params(copy_threshold=0.0, passage_match=1.0, max_bucket=2).max_bucket == 2  # the bounds
 
 
 def test_params_mismatch_is_a_clear_error(tmp_path: Path) -> None:

@@ -254,6 +254,7 @@ def test_existing_output_is_refused_and_kept(db: Path, tmp_path: Path) -> None:
         (["--since", "gestern", "c.jsonl"], "--since 'gestern': give a duration"),
         (["--db", "missing.db", "c.jsonl"], "missing.db: no such database"),
         (["nowhere/c.jsonl"], "nowhere: no such directory"),
+        (["news.db/c.jsonl"], "news.db/c.jsonl: cannot write in news.db/ (Not a directory)"),
     ],
 )
 def test_bad_arguments_are_one_clear_line(db: Path, tmp_path: Path, monkeypatch, args, message) -> None:

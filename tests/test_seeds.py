@@ -120,6 +120,13 @@ def test_load_good_file(tmp_path: Path) -> None:
     assert demo.feeds == [] and demo.homepage == "http://127.0.0.1:8001/"
 
 
+def test_a_byte_order_mark_is_no_error(tmp_path: Path) -> None:
+    # (Windows editors save UTF-8 with a BOM; TOML itself does not allow one)
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf-8"))
+    assert load_outlets(path) == load_outlets(_write(tmp_path, GOOD))
+
+
 def test_allow_and_deny(tmp_path: Path) -> None:
     _, demo = load_outlets(_write(tmp_path, GOOD))
     assert demo.accepts("http://127.0.0.1:8001/politik/a-b-c.html")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import socket
 import sqlite3
 from collections import Counter, defaultdict
 from datetime import datetime
@@ -340,6 +341,21 @@ def test_serve_bad_files_are_one_clear_line(tmp_path):
         out = CliRunner().invoke(cli, ["serve", "--db", str(db)])
         assert out.exit_code == 1, out.output
         assert says in out.output and len(out.output.strip().splitlines()) == 1, out.output
+
+
+def test_serve_on_a_port_in_use_is_one_clear_line(tmp_path):
+    db = tmp_path / "news.db"
+    with Store(db):
+        pass
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = CliRunner().invoke(cli, ["serve", "--db", str(db), "--port", str(port)])
+    assert out.exit_code == 1, out.output
+    assert out.output.strip() == (
+        f"Error: cannot listen on 127.0.0.1:{port} (Address already in use); pass another --port"
+    )
 
 
 def test_the_readme_datasette_command_names_the_installed_files():

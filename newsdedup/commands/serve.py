@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -27,6 +28,22 @@ def check_database(db: str) -> None:
             conn.close()
     except sqlite3.Error as err:
         raise click.ClickException(f"{db}: not a SQLite database ({err})") from err
+
+
+def _check_port(host: str, port: int) -> None:
+    """One line when the port is taken (Datasette's server would log its start, the
+    error and its shutdown, and exit with status 3)."""
+    if port == 0:
+        return
+    try:
+        for family, kind, proto, _, addr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+            with socket.socket(family, kind, proto) as s:
+                s.bind(addr)
+            break
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); pass another --port"
+        ) from None
 
 
 @cli.command("serve")
@@ -58,6 +75,7 @@ def serve(db: str, host: str, port: int, immutable: bool, print_command: bool) -
         click.echo(shlex.join(["datasette", *args]))
         return
     check_database(db)
+    _check_port(host, port)
     from datasette.cli import cli as datasette_cli
 
     datasette_cli.main(
