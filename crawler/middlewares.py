@@ -146,7 +146,7 @@ class WarcMiddleware:
         settings = crawler.settings
         if not settings.getbool("NEWSDEDUP_WARC"):
             raise NotConfigured
-        directory = settings.get("NEWSDEDUP_WARC_DIR") or warc_dir_for(settings.get("NEWSDEDUP_DB"))
+        directory = warc_dir_of(settings)
         mw = cls(crawler, directory, settings.getint("NEWSDEDUP_WARC_MAX_SIZE"))
         crawler.signals.connect(mw.close, signal=signals.spider_closed)
         return mw
@@ -184,6 +184,11 @@ class WarcMiddleware:
             self.writer.close()
         except OSError as exc:
             logger.error("closing the WARC file failed: %s", exc)
+
+
+def warc_dir_of(settings: Any) -> str:
+    """The crawl's WARC directory: NEWSDEDUP_WARC_DIR, or the default beside the database."""
+    return settings.get("NEWSDEDUP_WARC_DIR") or warc_dir_for(settings.get("NEWSDEDUP_DB"))
 
 
 def warc_dir_for(db: str | None) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.middlewares import warc_dir_for
+from crawler.middlewares import warc_dir_of
 from crawler.runlog import acquire_lock, release_lock
 from crawler.seeds import load_outlets
 from crawler.spiders.outlets import OutletsSpider, parse_since, select_outlets
@@ -48,7 +48,7 @@ def _make_warc_dir(settings: Settings) -> None:
     starts (a write failing later, say on a full disk, stops the WARC files, not the crawl)."""
     if not settings.getbool("NEWSDEDUP_WARC"):
         return
-    directory = settings.get("NEWSDEDUP_WARC_DIR") or warc_dir_for(settings.get("NEWSDEDUP_DB"))
+    directory = warc_dir_of(settings)
     try:
         Path(directory).mkdir(parents=True, exist_ok=True)
     except OSError as exc:

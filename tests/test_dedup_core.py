@@ -169,7 +169,7 @@ def test_parameters_out_of_range_are_refused(tmp_path: Path, kwargs: dict, messa
               *(x for k, v in kwargs.items() for x in (f"--{k.replace('_', '-')}", str(v)))]
     )
     assert result.exit_code != 0 and "Traceback" not in result.output
-    assert re.search(message, result.output) or "Invalid value" in result.output, result.output
+    assert re.search(message, result.output), result.output
     assert Params(copy_threshold=0.0, passage_match=1.0, max_bucket=2).max_bucket == 2  # the bounds
 
 

@@ -211,20 +211,13 @@ def _warc_settings(warc_dir: str | None, no_warc: bool) -> dict[str, object]:
     return {"NEWSDEDUP_WARC_DIR": warc_dir} if warc_dir else {}
 
 
-def _warc_dir(db: str, settings: dict[str, object]) -> Path | None:
-    """Where the crawl writes its WARC files (None: it writes none)."""
+def _print_warc(db: str, settings: dict[str, object]) -> None:
     from crawler.middlewares import warc_dir_for
 
     if settings.get("NEWSDEDUP_WARC") is False:
-        return None
-    return Path(str(settings.get("NEWSDEDUP_WARC_DIR") or os.environ.get("NEWSDEDUP_WARC_DIR")
-                    or warc_dir_for(db)))
-
-
-def _print_warc(db: str, settings: dict[str, object]) -> None:
-    directory = _warc_dir(db, settings)
-    if directory is None:
         return
+    directory = Path(str(settings.get("NEWSDEDUP_WARC_DIR") or os.environ.get("NEWSDEDUP_WARC_DIR")
+                         or warc_dir_for(db)))
     files = sorted(directory.glob("*.warc.gz")) if directory.is_dir() else []
     if files:
         size = sum(f.stat().st_size for f in files)
