@@ -58,6 +58,29 @@ def _make_warc_dir(settings: Settings) -> None:
         ) from None
 
 
+def check_arguments(settings: Settings, *, outlets: list[str] | None, since: str | None) -> None:
+    """The crawl's arguments, checked before Scrapy starts (inside Scrapy a mistake ends
+    in a traceback from a task): the seeds and the outlets asked for, `since`, and the
+    database's directory. Raises SeedsError or ValueError, with one line to show."""
+    select_outlets(load_outlets(settings.get("NEWSDEDUP_SEEDS")), outlets)
+    parse_since(since, default_hours=settings.getfloat("NEWSDEDUP_SINCE_HOURS"))
+    db = settings.get("NEWSDEDUP_DB")
+    folder = Path(db).resolve().parent
+    if not folder.is_dir():
+        raise ValueError(f"{db}: there is no directory {folder}")
+
+
+def check_files(settings: Settings) -> None:
+    """The crawl's files, checked under its lock before Scrapy starts: the WARC directory
+    (made now; ValueError) and the database (sqlite3.DatabaseError when the file is
+    damaged or no SQLite database)."""
+    from crawler.store import Store
+
+    _make_warc_dir(settings)
+    with Store(settings.get("NEWSDEDUP_DB")):
+        pass
+
+
 def run_crawl(
     db: str | Path,
     seeds: str | Path,
@@ -74,19 +97,12 @@ def run_crawl(
     """
     from crawler.store import Store
 
-    select_outlets(load_outlets(seeds), outlets)  # the spider checks again; this fails early
-    parse_since(since, default_hours=1)  # validates the format now, with a clear message
-    folder = Path(db).resolve().parent
-    if not folder.is_dir():
-        raise ValueError(f"{db}: there is no directory {folder}")
-    lock = acquire_lock(db)
+    lock = None
     try:
         full = crawl_settings(db, seeds, **(settings or {}))
-        _make_warc_dir(full)
-        # A damaged or foreign database file fails here with sqlite3.DatabaseError (one
-        # line from the CLI), not inside Scrapy, whose log would bury it.
-        with Store(db):
-            pass
+        check_arguments(full, outlets=outlets, since=since)
+        lock = acquire_lock(db)
+        check_files(full)
         process = CrawlerProcess(full)
         crawler = process.create_crawler(OutletsSpider)
         kwargs = {"since": since}
@@ -99,7 +115,8 @@ def run_crawl(
             raise RuntimeError("the crawl did not start; see the log above")
         run_id = recorder.run_id
     finally:
-        release_lock(lock)
+        if lock is not None:
+            release_lock(lock)
         logging.getLogger("scrapy").handlers.clear()
     with Store(db) as store:
         row = store.db.table("crawl_runs").get(run_id)

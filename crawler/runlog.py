@@ -22,6 +22,11 @@ class RunLocked(Exception):
     """Another crawl holds the lock on this database."""
 
 
+# The exit status of a crawl that found its database locked by another run (sysexits.h
+# EX_TEMPFAIL): cron wrappers can tell "another run is busy" from a failure.
+EXIT_LOCKED = 75
+
+
 # Locks this process holds, by lock path: the CLI takes the lock before starting Scrapy,
 # and the spider asks again; within one process the second ask shares the first lock.
 _held: dict[str, list[Any]] = {}

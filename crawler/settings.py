@@ -12,6 +12,9 @@ import os
 BOT_NAME = "newsdedup"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# `scrapy crawl` checks the seeds, database and WARC directory before it starts
+# (crawler/commands/crawl.py).
+COMMANDS_MODULE = "crawler.commands"
 
 # --- What to crawl and where to store it -------------------------------------------
 # The SQLite file, the outlet list and the crawl window; the CLI sets them from its options.

@@ -55,6 +55,27 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+# SQLite errors that say something about the database file or the machine, not about the
+# code: shown as one line. Any other error keeps its traceback (it is a bug to report).
+_FILE_ERRORS = (
+    "database is locked",
+    "unable to open database file",
+    "disk i/o error",
+    "database or disk is full",
+    "attempt to write a readonly database",
+)
+
+
+def database_problem(db: str | Path, exc: sqlite3.DatabaseError) -> str | None:
+    """The one line to show for `exc` on database `db`, or None when it is no fault of
+    the file or the machine (a bug, whose traceback is the report)."""
+    if type(exc) is sqlite3.DatabaseError:  # "file is not a database", "malformed"
+        return f"{db}: not a usable SQLite database ({exc})"
+    if str(exc).lower() in _FILE_ERRORS:
+        return f"{db}: {exc}"
+    return None
+
+
 class Store:
     """One SQLite file (WAL mode) holding outlets, articles, the fetch log and crawl runs."""
 

@@ -11,15 +11,7 @@ from typing import Any
 
 import click
 
-# SQLite errors that say something about the database file or the machine, not about the
-# code: shown as one line. Any other error keeps its traceback (it is a bug to report).
-_FILE_ERRORS = (
-    "database is locked",
-    "unable to open database file",
-    "disk i/o error",
-    "database or disk is full",
-    "attempt to write a readonly database",
-)
+from crawler.store import database_problem
 
 
 class _Command(click.Command):
@@ -31,11 +23,10 @@ class _Command(click.Command):
             return super().invoke(ctx)
         except sqlite3.DatabaseError as exc:
             db = ctx.params.get("db") or ctx.params.get("db_path") or "the database"
-            if type(exc) is sqlite3.DatabaseError:  # "file is not a database", "malformed"
-                raise click.ClickException(f"{db}: not a usable SQLite database ({exc})") from None
-            if str(exc).lower() in _FILE_ERRORS:
-                raise click.ClickException(f"{db}: {exc}") from None
-            raise
+            problem = database_problem(db, exc)
+            if problem is None:
+                raise
+            raise click.ClickException(problem) from None
 
 
 class _Group(click.Group):

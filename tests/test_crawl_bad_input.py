@@ -4,9 +4,11 @@ failure with a reason, the run goes on, and the database stays consistent."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
-from tests.crawling import FAST, outcomes, query, scrapy_crawl
+from tests.crawling import FAST, ROOT, outcomes, query, scrapy_crawl
 from tests.mockserver import HostileOutlet
 
 
@@ -130,3 +132,55 @@ def test_next_run_skips_redirected_and_non_article_urls_but_retries_failures(tmp
         site.url("/moved.html"): "alias", site.url("/"): query(
             db, "SELECT reason FROM fetch_log WHERE url = ? AND outcome = 'skipped'",
             (site.url("/"),))[0][0]}
+
+
+def test_scrapy_crawl_reports_setup_mistakes_in_one_line(tmp_path):
+    """`scrapy crawl outlets` checks what `newsdedup crawl` checks before Scrapy starts:
+    each mistake is Scrapy's usage error (one `scrapy: error:` line, status 2), not a
+    traceback from a task, and nothing is written."""
+    seeds = tmp_path / "outlets.toml"
+    seeds.write_text('[[outlet]]\nid = "x"\nname = "X"\ncountry = "DE"\nlanguage = "de"\n'
+                     'homepage = "http://127.0.0.1:9/"\n', encoding="utf-8")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[outlet]\n", encoding="utf-8")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database " * 100)
+    db = tmp_path / "news.db"
+    cases = [
+        (["-s", f"NEWSDEDUP_SEEDS={broken}"], f"{broken}:1"),
+        (["-s", f"NEWSDEDUP_SEEDS={tmp_path / 'missing.toml'}"], "no such file"),
+        (["-a", "outlet=nope"], "unknown outlet id(s): nope"),
+        (["-a", "since=gestern"], "'gestern'"),
+        (["-s", f"NEWSDEDUP_DB={tmp_path / 'nowhere' / 'n.db'}"], "there is no directory"),
+        (["-s", f"NEWSDEDUP_WARC_DIR={a_file / 'warc'}"], "cannot write WARC files"),
+        (["-s", f"NEWSDEDUP_DB={junk}"], f"{junk}: not a usable SQLite database"),
+    ]
+    for args, expected in cases:
+        result = scrapy_crawl("-s", f"NEWSDEDUP_DB={db}", "-s", f"NEWSDEDUP_SEEDS={seeds}", *args,
+                              timeout=60)
+        assert result.returncode == 2, (args, result.stderr[-2000:])
+        assert "Traceback" not in result.stderr, args
+        errors = [line for line in result.stderr.splitlines() if "error:" in line]
+        assert len(errors) == 1 and expected in errors[0], (args, errors)
+    assert junk.read_bytes() == b"not a database " * 100
+    assert not db.exists()  # every case stopped before the store was opened
+
+
+def test_scrapy_crawl_exits_75_while_another_process_holds_the_database(tmp_path):
+    db = tmp_path / "news.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import time; from crawler.runlog import acquire_lock; "
+         f"acquire_lock({str(db)!r}); print('held', flush=True); time.sleep(60)"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = scrapy_crawl("-s", f"NEWSDEDUP_DB={db}", timeout=60)
+        assert result.returncode == 75, result.stderr[-2000:]
+        assert "Traceback" not in result.stderr
+        assert f"pid {holder.pid}" in result.stderr.strip().splitlines()[-1]
+    finally:
+        holder.kill()
+        holder.wait()

@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING
 
 import click
 
+from crawler.runlog import EXIT_LOCKED
 from crawler.store import Store
 from newsdedup.cli import cli
 
 if TYPE_CHECKING:
     from crawler.run import RunResult
 
-# sysexits.h EX_TEMPFAIL: cron wrappers can tell "another run is busy" from a failure.
-EXIT_LOCKED = 75
 
 db_option = click.option(
     "--db", default="news.db", show_default=True, type=click.Path(dir_okay=False),
