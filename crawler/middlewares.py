@@ -120,6 +120,10 @@ class ConditionalGetMiddleware:
 
 # Scrapy stats key under which the WARC writer leaves the error that stopped it.
 WARC_ERROR_STAT = "newsdedup/warc_error"
+# Signal: close the WARC file now. The spider sends it as it closes, before it records
+# the run, so that an error closing the last file is in the run's record too
+# (`spider_closed` reaches the spider before this middleware).
+WARC_CLOSE = object()
 
 
 class WarcMiddleware:
@@ -139,6 +143,7 @@ class WarcMiddleware:
                   "http-header-user-agent": crawler.settings.get("USER_AGENT", "")},
         )
         self.failed = False
+        self.closed = False
         self.stats = crawler.stats
 
     @classmethod
@@ -148,6 +153,7 @@ class WarcMiddleware:
             raise NotConfigured
         directory = warc_dir_of(settings)
         mw = cls(crawler, directory, settings.getint("NEWSDEDUP_WARC_MAX_SIZE"))
+        crawler.signals.connect(mw.close, signal=WARC_CLOSE)
         crawler.signals.connect(mw.close, signal=signals.spider_closed)
         return mw
 
@@ -180,10 +186,16 @@ class WarcMiddleware:
         return response
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         try:
             self.writer.close()
         except OSError as exc:
-            logger.error("closing the WARC file failed: %s", exc)
+            message = f"closing the WARC file failed: {exc}"
+            if not self.stats.get_value(WARC_ERROR_STAT):
+                self.stats.set_value(WARC_ERROR_STAT, message)
+            logger.error("%s", message)
 
 
 def warc_dir_of(settings: Any) -> str:

@@ -77,10 +77,11 @@ class RotatingWarcWriter:
     def _close_file(self) -> None:
         if self.fh is None or self.path is None:
             return
-        self.fh.close()
-        os.replace(f"{self.path}.open", self.path)
-        self.closed_files.append(self.path)
-        self.fh = self.writer = self.path = None
+        fh, path = self.fh, self.path
+        self.fh = self.writer = self.path = None  # (not tried twice if this fails)
+        fh.close()
+        os.replace(f"{path}.open", path)
+        self.closed_files.append(path)
 
     def write(self, *, url: str, method: str, request_headers: list[tuple[str, str]],
               request_body: bytes, status: int, response_headers: list[tuple[str, str]],

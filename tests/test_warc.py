@@ -113,6 +113,36 @@ def test_warc_writing_failing_mid_crawl_is_in_the_run_summary_and_the_crawl_goes
     assert stored == query(db, "SELECT count(*) FROM articles")[0][0] > 20
 
 
+@pytest.mark.slow
+def test_warc_file_failing_to_close_is_in_the_run_summary(tmp_path):
+    # The WARC directory is removed once the crawl has written into its file: the writes
+    # that follow still land (in the open, now nameless file), and closing it at the end
+    # fails for real, as the file cannot be given its final name.
+    db, warc_dir = tmp_path / "crawl.db", tmp_path / "warc"
+    with serve_newsroom(build_newsroom(NOW)) as running:
+        seeds = running.write_seeds(tmp_path / "demo-outlets.toml")
+        record = running.log.record
+        answered, open_files = [], []
+
+        def record_and_remove_later(url: str, status: int) -> None:
+            answered.append(url)
+            if len(answered) == 25:
+                open_files.extend(warc_dir.glob("*.warc.gz.open"))  # written into already
+                shutil.rmtree(warc_dir)
+            record(url, status)
+
+        running.log.record = record_and_remove_later  # type: ignore[method-assign]
+        result = newsdedup("crawl", "--db", str(db), "--seeds", str(seeds), "--warc-dir",
+                           str(warc_dir), *FAST)
+    assert len(answered) > 25 and open_files
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.search(r"^  error: closing the WARC file failed: .*No such file", result.stdout,
+                     re.M), result.stdout
+    [(status, error, stored)] = query(db, "SELECT status, error, stored FROM crawl_runs")
+    assert status == "ok" and error.startswith("closing the WARC file failed: ")
+    assert stored == query(db, "SELECT count(*) FROM articles")[0][0] > 20
+
+
 def test_an_unusable_warc_directory_stops_the_crawl_before_it_starts(tmp_path):
     (tmp_path / "a-file").write_text("")
     seeds = tmp_path / "outlets.toml"

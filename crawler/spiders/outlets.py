@@ -53,7 +53,7 @@ from crawler.discovery import (
 )
 from crawler.extract import decode_html
 from crawler.items import FetchedPage
-from crawler.middlewares import WARC_ERROR_STAT
+from crawler.middlewares import WARC_CLOSE, WARC_ERROR_STAT
 from crawler.runlog import RunRecorder, acquire_lock, release_lock
 from crawler.seeds import Outlet, load_outlets
 from crawler.store import Store, now_iso
@@ -386,7 +386,8 @@ class OutletsSpider(scrapy.Spider):
                 self.store.save_validators(url, etag=etag, last_modified=modified, status=code)
         stats = self.crawler.stats
         requests = int(stats.get_value("downloader/request_count", 0)) if stats else 0
-        # A WARC writing failure does not fail the run (the articles are stored) but is
+        self.crawler.signals.send_catch_log(signal=WARC_CLOSE)  # (its error is in `stats`)
+        # A WARC writing or closing failure does not fail the run (the articles are stored) but is
         # said where the run's outcome is read.
         warc_error = stats.get_value(WARC_ERROR_STAT) if stats else None
         if warc_error:
