@@ -205,6 +205,19 @@ def test_ingest_cut_or_corrupt_gzip_manifest_keeps_what_came_before_and_says_whe
     assert line == before + 1 and 50 < before < 300
     # Every record before the damage is stored, whichever worker extracted it.
     assert _rows(db, "SELECT count(*) FROM articles") == [(before,)]
+    assert result.output.strip().endswith("lines before it were read")  # (--no-dedup)
+
+    # Without --no-dedup, what was stored is clustered before the run fails, as after a
+    # whole run (it used to wait for the next dedup).
+    clustered = tmp_path / "clustered.db"
+    result = CliRunner().invoke(cli, ["ingest", "--db", str(clustered), "--workers", "2",
+                                      str(cut)])
+    assert result.exit_code == 1, result.output
+    assert result.output.strip().splitlines()[-1].endswith(
+        f"the {before} lines before it were read; dedup: {before} articles indexed"
+    ), result.output
+    assert _rows(clustered, "SELECT count(*) FROM dedup_signatures") == [(before,)]
+    assert _rows(clustered, "SELECT count(*) FROM cluster_members") == [(before,)]
 
     junk = tmp_path / "junk.jsonl.gz"
     junk.write_bytes(b"no gzip here\n")

@@ -85,19 +85,15 @@ def ingest(inputs, db_path, texts, outlet, workers, no_dedup, progress):
                 progress=_progress_printer() if show else None,
             )
         except IngestError as e:
-            raise click.ClickException(str(e)) from e
+            # Input damaged part-way: what came before it is stored, and is clustered
+            # now as after a whole run (else it would wait for the next dedup).
+            if show:
+                click.echo("", err=True)
+            ran = "" if no_dedup else f"; dedup: {_dedup(store)['indexed']} articles indexed"
+            raise click.ClickException(f"{e}{ran}") from e
         if show:
             click.echo("", err=True)
-        dedup_result = None
-        if not no_dedup and stats.stored:
-            try:
-                from dedup import update as dedup_update  # type: ignore[attr-defined]
-            except ImportError as e:
-                raise click.ClickException(
-                    f"articles are stored, but dedup.update is not available ({e}); "
-                    "rerun with --no-dedup, or run dedup separately"
-                ) from e
-            dedup_result = dedup_update(store.conn)
+        dedup_result = _dedup(store) if not no_dedup and stats.stored else None
 
     rate = stats.read / stats.elapsed if stats.elapsed else 0.0
     click.echo(
@@ -125,6 +121,17 @@ def ingest(inputs, db_path, texts, outlet, workers, no_dedup, progress):
         # What came before the damage is stored; the run still fails so scripts notice.
         raise click.ClickException(
             "; ".join(damaged) + " - the pages before the damage were ingested")
+
+
+def _dedup(store) -> dict:
+    try:
+        from dedup import update as dedup_update  # type: ignore[attr-defined]
+    except ImportError as e:
+        raise click.ClickException(
+            f"articles are stored, but dedup.update is not available ({e}); "
+            "rerun with --no-dedup, or run dedup separately"
+        ) from e
+    return dedup_update(store.conn)
 
 
 def _reasons(counter) -> str:
