@@ -7,6 +7,8 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,3 +44,19 @@ def outcomes(db: Path, base: str) -> dict[str, str]:
     """fetch_log outcome of each article path of the server at `base` (last one wins)."""
     rows = query(db, "SELECT url, outcome FROM fetch_log WHERE kind = 'article' ORDER BY id")
     return {url[len(base):]: outcome for url, outcome in rows if url.startswith(base)}
+
+
+@contextmanager
+def lock_held_elsewhere(db: Path) -> Iterator[int]:
+    """Another process holds the crawl lock of `db` while the block runs; yields its pid."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import time; from crawler.runlog import acquire_lock; "
+         f"acquire_lock({str(db)!r}); print('held', flush=True); time.sleep(60)"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield holder.pid
+    finally:
+        holder.kill()
+        holder.wait()

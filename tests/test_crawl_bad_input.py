@@ -4,11 +4,9 @@ failure with a reason, the run goes on, and the database stays consistent."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 
-from tests.crawling import FAST, ROOT, outcomes, query, scrapy_crawl
+from tests.crawling import FAST, lock_held_elsewhere, outcomes, query, scrapy_crawl
 from tests.mockserver import HostileOutlet
 
 
@@ -170,17 +168,8 @@ def test_scrapy_crawl_reports_setup_mistakes_in_one_line(tmp_path):
 
 def test_scrapy_crawl_exits_75_while_another_process_holds_the_database(tmp_path):
     db = tmp_path / "news.db"
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import time; from crawler.runlog import acquire_lock; "
-         f"acquire_lock({str(db)!r}); print('held', flush=True); time.sleep(60)"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with lock_held_elsewhere(db) as pid:
         result = scrapy_crawl("-s", f"NEWSDEDUP_DB={db}", timeout=60)
-        assert result.returncode == 75, result.stderr[-2000:]
-        assert "Traceback" not in result.stderr
-        assert f"pid {holder.pid}" in result.stderr.strip().splitlines()[-1]
-    finally:
-        holder.kill()
-        holder.wait()
+    assert result.returncode == 75, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert f"pid {pid}" in result.stderr.strip().splitlines()[-1]

@@ -5,8 +5,6 @@ README)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +17,7 @@ from crawler.runlog import OutletCounts
 from crawler.spiders.outlets import parse_since
 from crawler.store import Store, article_id
 from newsdedup.cli import cli
-from tests.crawling import ROOT, newsdedup, query
+from tests.crawling import ROOT, lock_held_elsewhere, newsdedup, query
 
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
 
@@ -137,21 +135,12 @@ def test_a_file_that_is_no_database_is_one_line_in_every_command(tmp_path):
 
 def test_crawl_exits_75_while_another_process_holds_the_database(tmp_path):
     db = tmp_path / "news.db"
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from crawler.runlog import acquire_lock; "
-         f"acquire_lock({str(db)!r}); print('held', flush=True); time.sleep(60)"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with lock_held_elsewhere(db) as pid:
         started = time.monotonic()
         result = newsdedup("crawl", "--db", str(db), "--seeds", str(ROOT / "seeds/outlets.toml"))
         assert result.returncode == 75
-        assert f"pid {holder.pid}" in result.stderr and "exits without crawling" in result.stderr
+        assert f"pid {pid}" in result.stderr and "exits without crawling" in result.stderr
         assert time.monotonic() - started < 20
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_stats_reads_runs_and_articles(tmp_path):

@@ -87,60 +87,60 @@ def test_demo_crawl_writes_warc_and_ingesting_it_gives_the_same_articles_and_clu
     assert query(crawl_db, "SELECT outlet FROM outlet_tdm WHERE opted_out = 1") == [("spree-depesche",)]
 
 
-@pytest.mark.slow
-def test_warc_writing_failing_mid_crawl_is_in_the_run_summary_and_the_crawl_goes_on(tmp_path):
-    # The WARC directory vanishes once the crawl has started (the newsroom removes it as it
-    # answers each request): the first write fails for real, on the file system.
+def _crawl_losing_the_warc_directory(tmp_path, at: int):
+    """Crawl the newsroom into crawl.db with WARC files in warc/, which the newsroom
+    removes as it answers request number `at`: a real file-system failure, no mock.
+    Returns the crawl's result, the database, and the WARC files open at that moment."""
     db, warc_dir = tmp_path / "crawl.db", tmp_path / "warc"
+    open_then: list = []
     with serve_newsroom(build_newsroom(NOW)) as running:
         seeds = running.write_seeds(tmp_path / "demo-outlets.toml")
         record = running.log.record
+        answered = 0
 
         def record_and_remove(url: str, status: int) -> None:
-            shutil.rmtree(warc_dir, ignore_errors=True)
+            nonlocal answered
+            answered += 1
+            if answered == at:
+                open_then.extend(warc_dir.glob("*.warc.gz.open"))
+                shutil.rmtree(warc_dir)
             record(url, status)
 
         running.log.record = record_and_remove  # type: ignore[method-assign]
         result = newsdedup("crawl", "--db", str(db), "--seeds", str(seeds), "--warc-dir",
                            str(warc_dir), *FAST)
+    assert answered > at
     assert result.returncode == 0, result.stderr[-3000:]
+    # The run stays ok, and nothing else was lost: every article of the newsroom is stored.
+    [(status, stored)] = query(db, "SELECT status, stored FROM crawl_runs")
+    assert status == "ok" and stored == query(db, "SELECT count(*) FROM articles")[0][0] > 20
+    return result, db, open_then
+
+
+@pytest.mark.slow
+def test_warc_writing_failing_mid_crawl_is_in_the_run_summary_and_the_crawl_goes_on(tmp_path):
+    # The directory vanishes with the first answer, before any WARC file is opened: the
+    # first write fails.
+    result, db, open_then = _crawl_losing_the_warc_directory(tmp_path, at=1)
+    assert not open_then
     assert re.search(r"^  error: WARC writing stopped at http://127\.0\.0\.1:\d+/\S+: .*No such file",
                      result.stdout, re.M), result.stdout
     assert "raw pages" not in result.stdout
-    [(status, error, stored)] = query(db, "SELECT status, error, stored FROM crawl_runs")
-    assert status == "ok" and error.startswith("WARC writing stopped at ")
-    # Nothing else was lost: every article of the newsroom is stored.
-    assert stored == query(db, "SELECT count(*) FROM articles")[0][0] > 20
+    [(error,)] = query(db, "SELECT error FROM crawl_runs")
+    assert error.startswith("WARC writing stopped at ")
 
 
 @pytest.mark.slow
 def test_warc_file_failing_to_close_is_in_the_run_summary(tmp_path):
-    # The WARC directory is removed once the crawl has written into its file: the writes
-    # that follow still land (in the open, now nameless file), and closing it at the end
-    # fails for real, as the file cannot be given its final name.
-    db, warc_dir = tmp_path / "crawl.db", tmp_path / "warc"
-    with serve_newsroom(build_newsroom(NOW)) as running:
-        seeds = running.write_seeds(tmp_path / "demo-outlets.toml")
-        record = running.log.record
-        answered, open_files = [], []
-
-        def record_and_remove_later(url: str, status: int) -> None:
-            answered.append(url)
-            if len(answered) == 25:
-                open_files.extend(warc_dir.glob("*.warc.gz.open"))  # written into already
-                shutil.rmtree(warc_dir)
-            record(url, status)
-
-        running.log.record = record_and_remove_later  # type: ignore[method-assign]
-        result = newsdedup("crawl", "--db", str(db), "--seeds", str(seeds), "--warc-dir",
-                           str(warc_dir), *FAST)
-    assert len(answered) > 25 and open_files
-    assert result.returncode == 0, result.stderr[-3000:]
+    # The directory vanishes once the crawl has written into its file: the writes that
+    # follow still land (in the open, now nameless file), and closing it at the end fails
+    # for real, as the file cannot be given its final name.
+    result, db, open_then = _crawl_losing_the_warc_directory(tmp_path, at=25)
+    assert open_then
     assert re.search(r"^  error: closing the WARC file failed: .*No such file", result.stdout,
                      re.M), result.stdout
-    [(status, error, stored)] = query(db, "SELECT status, error, stored FROM crawl_runs")
-    assert status == "ok" and error.startswith("closing the WARC file failed: ")
-    assert stored == query(db, "SELECT count(*) FROM articles")[0][0] > 20
+    [(error,)] = query(db, "SELECT error FROM crawl_runs")
+    assert error.startswith("closing the WARC file failed: ")
 
 
 def test_an_unusable_warc_directory_stops_the_crawl_before_it_starts(tmp_path):

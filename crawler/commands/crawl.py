@@ -22,7 +22,7 @@ from scrapy.exceptions import UsageError
 from crawler.run import check_arguments, check_files
 from crawler.runlog import EXIT_LOCKED, RunLocked, acquire_lock, release_lock
 from crawler.seeds import SeedsError
-from crawler.spiders.outlets import OutletsSpider
+from crawler.spiders.outlets import OutletsSpider, outlet_ids
 from crawler.store import database_problem
 
 
@@ -32,7 +32,7 @@ class Command(ScrapyCrawl):
             super().run(args, opts)
             return
         spargs = opts.spargs
-        outlets = [o.strip() for o in (spargs.get("outlet") or "").split(",") if o.strip()]
+        outlets = outlet_ids(spargs.get("outlet"))
         db = self.settings.get("NEWSDEDUP_DB")
         try:
             check_arguments(self.settings, outlets=outlets or None, since=spargs.get("since"))

@@ -79,6 +79,11 @@ def parse_since(value: str | None, *, default_hours: float, now: datetime | None
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def outlet_ids(arg: str | None) -> list[str]:
+    """The outlet ids of `-a outlet=a,b` (none: every outlet)."""
+    return [o.strip() for o in (arg or "").split(",") if o.strip()]
+
+
 def select_outlets(outlets: list[Outlet], ids: list[str] | None) -> list[Outlet]:
     """The outlets named by `ids` (all when empty); ValueError names unknown ids."""
     if not ids:
@@ -132,7 +137,7 @@ class OutletsSpider(scrapy.Spider):
     def __init__(self, *args: Any, outlet: str | None = None, since: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.outlet_filter = [o.strip() for o in (outlet or "").split(",") if o.strip()]
+        self.outlet_filter = outlet_ids(outlet)
         self.since_arg = since
 
     @classmethod
