@@ -95,9 +95,11 @@ def _mend(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _manifest_records(path: Path, *, texts: bool | None) -> Iterator[Record]:
-    """The records of a JSONL manifest, line by line. Bytes that are not UTF-8 become
-    U+FFFD, as in pages; a file that cannot be read on (a corrupt or cut gzip stream)
-    ends in an IngestError naming the line, after the records before it."""
+    """The records of a JSONL manifest, line by line. Lines end in LF, CRLF or a lone
+    CR (classic Mac files; JSON text holds no raw CR, so one is always a line end).
+    Bytes that are not UTF-8 become U+FFFD, as in pages; a file that cannot be read on
+    (a corrupt or cut gzip stream) ends in an IngestError naming the line, after the
+    records before it."""
     n = 0
     with _open_bytes(path) as f:
         while True:
@@ -109,11 +111,12 @@ def _manifest_records(path: Path, *, texts: bool | None) -> Iterator[Record]:
                 ) from None
             if not raw:
                 return
-            n += 1
-            line = raw.decode("utf-8", errors="replace")
-            record = _manifest_record(line, f"{path}:{n}", path.parent, texts)
-            if record is not None:
-                yield record
+            for part in raw.rstrip(b"\r\n").split(b"\r") if b"\r" in raw else (raw,):
+                n += 1
+                line = part.decode("utf-8", errors="replace")
+                record = _manifest_record(line, f"{path}:{n}", path.parent, texts)
+                if record is not None:
+                    yield record
 
 
 def _manifest_record(line: str, where: str, base: Path, texts: bool | None) -> Record | None:

@@ -58,12 +58,17 @@ def _make_warc_dir(settings: Settings) -> None:
         ) from None
 
 
-def check_arguments(settings: Settings, *, outlets: list[str] | None, since: str | None) -> None:
+def check_arguments(
+    settings: Settings, *, outlets: list[str] | None, since: str | None, since_option: str = "--since "
+) -> None:
     """The crawl's arguments, checked before Scrapy starts (inside Scrapy a mistake ends
     in a traceback from a task): the seeds and the outlets asked for, `since`, and the
-    database's directory. Raises SeedsError or ValueError, with one line to show."""
+    database's directory. Raises SeedsError or ValueError, with one line to show, which
+    names `since` as `since_option` does (see `parse_since`)."""
     select_outlets(load_outlets(settings.get("NEWSDEDUP_SEEDS")), outlets)
-    parse_since(since, default_hours=settings.getfloat("NEWSDEDUP_SINCE_HOURS"))
+    parse_since(
+        since, default_hours=settings.getfloat("NEWSDEDUP_SINCE_HOURS"), option=since_option
+    )
     db = settings.get("NEWSDEDUP_DB")
     folder = Path(db).resolve().parent
     if not folder.is_dir():

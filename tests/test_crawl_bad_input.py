@@ -150,7 +150,7 @@ def test_scrapy_crawl_reports_setup_mistakes_in_one_line(tmp_path):
         (["-s", f"NEWSDEDUP_SEEDS={broken}"], f"{broken}:1"),
         (["-s", f"NEWSDEDUP_SEEDS={tmp_path / 'missing.toml'}"], "no such file"),
         (["-a", "outlet=nope"], "unknown outlet id(s): nope"),
-        (["-a", "since=gestern"], "'gestern'"),
+        (["-a", "since=gestern"], "-a since='gestern': give a duration"),
         (["-s", f"NEWSDEDUP_DB={tmp_path / 'nowhere' / 'n.db'}"], "there is no directory"),
         (["-s", f"NEWSDEDUP_WARC_DIR={a_file / 'warc'}"], "cannot write WARC files"),
         (["-s", f"NEWSDEDUP_DB={junk}"], f"{junk}: not a usable SQLite database"),

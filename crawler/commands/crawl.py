@@ -35,7 +35,12 @@ class Command(ScrapyCrawl):
         outlets = outlet_ids(spargs.get("outlet"))
         db = self.settings.get("NEWSDEDUP_DB")
         try:
-            check_arguments(self.settings, outlets=outlets or None, since=spargs.get("since"))
+            check_arguments(
+                self.settings,
+                outlets=outlets or None,
+                since=spargs.get("since"),
+                since_option="-a since=",
+            )
         except (SeedsError, ValueError, FileNotFoundError) as exc:
             raise UsageError(str(exc), print_help=False) from None
         # Held for the whole crawl (the spider's own ask shares it): a second run on the

@@ -60,8 +60,13 @@ from crawler.store import Store, now_iso
 from crawler.urls import canonical_link, canonicalize
 
 
-def parse_since(value: str | None, *, default_hours: float, now: datetime | None = None) -> datetime:
-    """The crawl window's start: '6h', '2d', '90m', an ISO date or datetime, or the default."""
+def parse_since(
+    value: str | None, *, default_hours: float, now: datetime | None = None, option: str = "--since "
+) -> datetime:
+    """The crawl window's start: '6h', '2d', '90m', an ISO date or datetime, or the default.
+
+    `option`: how the user wrote it, for the error ("--since " for `newsdedup crawl`,
+    "-a since=" for `scrapy crawl`)."""
     now = now or datetime.now(UTC)
     if not value:
         return now - timedelta(hours=default_hours)
@@ -74,7 +79,7 @@ def parse_since(value: str | None, *, default_hours: float, now: datetime | None
         dt = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(
-            f"--since {value!r}: give a duration such as 6h, 2d, 90m or a date such as 2025-03-14"
+            f"{option}{value!r}: give a duration such as 6h, 2d, 90m or a date such as 2025-03-14"
         ) from None
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
@@ -152,7 +157,9 @@ class OutletsSpider(scrapy.Spider):
         outlets = select_outlets(load_outlets(settings.get("NEWSDEDUP_SEEDS")), self.outlet_filter)
         self.outlets: dict[str, Outlet] = {o.id: o for o in outlets}
         self.cutoff = parse_since(
-            self.since_arg, default_hours=settings.getfloat("NEWSDEDUP_SINCE_HOURS")
+            self.since_arg,
+            default_hours=settings.getfloat("NEWSDEDUP_SINCE_HOURS"),
+            option="-a since=",
         )
         self.max_per_outlet = settings.getint("NEWSDEDUP_MAX_ARTICLES_PER_OUTLET")
         self.max_children = settings.getint("NEWSDEDUP_MAX_CHILD_SITEMAPS")
