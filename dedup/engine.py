@@ -25,7 +25,7 @@ import gc
 import json
 import sqlite3
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +64,25 @@ class Summary:
             "seconds": round(self.seconds, 3),
             **self.counts,
         }
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where an update is, for a progress display (`update(progress=...)`).
+
+    phase: "withdrawing" (changed or deleted articles leave the index), then per commit
+    window "sketching" (batch after batch), "pairing" (LSH candidates verified),
+    "clustering" (flags, clusters and links recomputed), "committing" (the index and
+    the transaction written) and "committed".
+    indexed: articles indexed so far in this update (withdrawn, while withdrawing);
+    queued: the articles waiting when it started (articles stored while it runs are
+    taken too, so `indexed` may pass it).
+    """
+
+    phase: str
+    indexed: int
+    queued: int
+    seconds: float
 
 
 def _jlist(s: Iterable[int]) -> str:
@@ -766,6 +785,7 @@ def update(
     batch_size: int = 2000,
     commit_every: int = 100_000,
     totals: bool = True,
+    progress: Callable[[Progress], None] | None = None,
     **kwargs: Any,
 ) -> dict[str, Any]:
     """Index and cluster every article not indexed yet; see `dedup.update`.
@@ -779,11 +799,14 @@ def update(
     containers, pairs); counting them walks whole tables (at a million articles 0.5 s
     when their pages are not in SQLite's cache, 0.04 s when they are), so a caller that
     does not show them (the crawl, every few hundred articles) passes `totals=False`.
+
+    `progress`, if given, is called with a `Progress` after each batch and at each
+    step of a commit window.
     """
     params = Params.from_kwargs(kwargs)
     _check_sizes(batch_size, commit_every)
     with _no_cyclic_gc():
-        return _update(conn, params, batch_size, commit_every, totals)
+        return _update(conn, params, batch_size, commit_every, totals, progress)
 
 
 def _check_sizes(batch_size: int, commit_every: int) -> None:
@@ -810,15 +833,27 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 def _update(
-    conn: sqlite3.Connection, params: Params, batch_size: int, commit_every: int, totals: bool
+    conn: sqlite3.Connection,
+    params: Params,
+    batch_size: int,
+    commit_every: int,
+    totals: bool,
+    progress: Callable[[Progress], None] | None = None,
 ) -> dict[str, Any]:
     store = DedupStore(conn)
     started = time.perf_counter()
     summary = Summary()
+    queued = 0
+
+    def report(phase: str, indexed: int) -> None:
+        if progress is not None:
+            progress(Progress(phase, indexed, queued, time.perf_counter() - started))
+
     conn.execute("BEGIN IMMEDIATE")
     try:
         store.ensure_schema()
         store.check_params(params)
+        queued = store.queued() if progress is not None else 0
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -831,6 +866,7 @@ def _update(
         try:
             stale = store.stale_articles(commit_every)
             if stale:
+                report("withdrawing", summary.withdrawn)
                 withdraw(store, stale, params, summary)
             conn.execute("COMMIT")
         except BaseException:
@@ -852,15 +888,19 @@ def _update(
                 sketch_batch(store, rows, params, window)
                 done += len(rows)
                 summary.batches += 1
+                report("sketching", summary.indexed + done)
             if done:
+                report("pairing", summary.indexed + done)
                 index = store.load_lsh()
                 graph = LazyGraph(store)
                 changed: set[str] = set()
                 sets = pair_window(store, index, window, graph, changed, params, summary)
                 fresh = set(window.docs)
                 del window
+                report("clustering", summary.indexed + done)
                 _recompute(store, graph, changed, params, summary, sets, fresh)
                 del sets
+                report("committing", summary.indexed + done)
                 store.save_lsh(index)
             conn.execute("COMMIT")
         except BaseException:
@@ -868,6 +908,8 @@ def _update(
             store.forget_lsh()
             raise
         summary.indexed += done
+        if done:
+            report("committed", summary.indexed)
         if done < commit_every:
             break
     summary.seconds = time.perf_counter() - started
@@ -877,7 +919,12 @@ def _update(
 
 
 def rebuild(
-    conn: sqlite3.Connection, *, batch_size: int = 2000, commit_every: int = 100_000, **kwargs: Any
+    conn: sqlite3.Connection,
+    *,
+    batch_size: int = 2000,
+    commit_every: int = 100_000,
+    progress: Callable[[Progress], None] | None = None,
+    **kwargs: Any,
 ) -> dict[str, Any]:
     """Drop the dedup tables and index every article again."""
     Params.from_kwargs(kwargs)  # fail on bad parameters before dropping anything
@@ -889,4 +936,6 @@ def rebuild(
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return update(conn, batch_size=batch_size, commit_every=commit_every, **kwargs)
+    return update(
+        conn, batch_size=batch_size, commit_every=commit_every, progress=progress, **kwargs
+    )

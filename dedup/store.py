@@ -294,6 +294,12 @@ class DedupStore:
             return [], after
         return rows, (rows[-1][2], rows[-1][0])
 
+    def queued(self) -> int:
+        """Articles waiting in `dedup_queue`: new ones, and changed ones to index anew."""
+        if not self._exists("dedup_queue"):
+            return 0
+        return int(self.conn.execute("SELECT COUNT(*) FROM dedup_queue").fetchone()[0])
+
     def _pending_page(self, where: str, args: list[Any], limit: int) -> list[tuple[Any, ...]]:
         # The queue's `published` is the article's (a trigger keeps them equal). An article
         # still indexed (changed by another writer since this update withdrew the stale

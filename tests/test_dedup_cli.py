@@ -111,3 +111,22 @@ def test_the_command_line_starts_without_the_dedup_engine() -> None:
         "assert 'dedup.engine' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+
+
+def test_progress_line_on_request(tmp_path: Path) -> None:
+    """--progress draws one stderr line, rewritten in place and ended once; stdout keeps
+    only the summary. --rebuild shows it too, from the whole queue."""
+    db = str(_db(tmp_path))
+    for args in ([], ["--rebuild"]):
+        out = CliRunner().invoke(cli, ["dedup", "--db", db, "--progress", *args])
+        assert out.exit_code == 0, out.output
+        assert out.stdout.startswith("indexed 3 articles")
+        assert out.stderr.startswith("\rdedup: ") and out.stderr.endswith("\n")
+        assert out.stderr.count("\n") == 1
+        last = out.stderr.rstrip().rsplit("\r", 1)[1]
+        assert last.startswith("dedup: 3 of 3 articles  committed"), out.stderr
+    # Nothing to do: no line at all; --no-progress: none either.
+    out = CliRunner().invoke(cli, ["dedup", "--db", db, "--progress"])
+    assert out.exit_code == 0 and out.stderr == ""
+    out = CliRunner().invoke(cli, ["dedup", "--db", db, "--rebuild", "--no-progress"])
+    assert out.exit_code == 0 and out.stderr == ""

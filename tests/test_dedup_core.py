@@ -683,3 +683,25 @@ def test_totals_are_left_out_on_request_and_nothing_else_changes(tmp_path: Path)
     assert clusters_by_url(without) == clusters_by_url(with_totals)
     with_totals.close()
     without.close()
+
+
+def test_progress_reports_each_step_and_the_queue(tmp_path: Path) -> None:
+    """`progress` sees every batch and every step of each commit window, counts that
+    only grow, and the queue it started from; withdrawals come first and say so."""
+    conn = make_db(tmp_path / "p.db", {f"s{i}": story(i) for i in range(10)})
+    seen: list[tuple[str, int, int]] = []
+    summary = dedup.update(
+        conn, batch_size=3, commit_every=6, progress=lambda p: seen.append((p.phase, p.indexed, p.queued))
+    )
+    assert summary["indexed"] == 10
+    window = ["pairing", "clustering", "committing", "committed"]
+    assert [p for p, _, _ in seen] == ["sketching"] * 2 + window + ["sketching"] * 2 + window
+    assert [n for _, n, _ in seen] == [3, 6, 6, 6, 6, 6, 9, 10, 10, 10, 10, 10]
+    assert {q for _, _, q in seen} == {10}
+    # A changed and a deleted article: withdrawn first, then the changed one indexed anew.
+    conn.execute("UPDATE articles SET text = ? WHERE url = ?", (story(99), "https://example.org/s1"))
+    conn.execute("DELETE FROM articles WHERE url = ?", ("https://example.org/s2",))
+    seen.clear()
+    dedup.update(conn, progress=lambda p: seen.append((p.phase, p.indexed, p.queued)))
+    assert seen[0] == ("withdrawing", 0, 1)
+    assert seen[-1] == ("committed", 1, 1)

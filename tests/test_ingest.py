@@ -261,3 +261,16 @@ def test_ingest_bytes_that_are_not_utf8_become_replacement_characters(tmp_path: 
     assert len(texts) == 3
     assert "\ufffd\ufffdWörtern" in texts["https://a.example/0"]
     assert "\ufffd" not in texts["https://a.example/1"]
+
+
+def test_ingest_progress_shows_reading_then_dedup_on_stderr(tmp_path: Path) -> None:
+    docs = tmp_path / "docs.jsonl"
+    docs.write_bytes(_text_lines(5))
+    db = tmp_path / "news.db"
+    result = CliRunner().invoke(cli, ["ingest", "--db", str(db), "--progress", str(docs)])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.split("\n")
+    assert len(lines) == 3 and lines[2] == "", result.stderr
+    assert lines[0].startswith("\r") and "stored" in lines[0]
+    assert lines[1].rsplit("\r", 1)[1].startswith("dedup: 5 of 5 articles  committed")
+    assert "Ingested into" in result.stdout and "\r" not in result.stdout

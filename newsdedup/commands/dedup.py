@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import click
 import dedup
 from dedup.params import Params
 from newsdedup.cli import cli
+from newsdedup.commands import DedupProgress
 
 _DEFAULTS = Params()
 
@@ -57,9 +59,17 @@ def _param_options(f):  # type: ignore[no-untyped-def]
     help="Articles per transaction: clusters are brought up to date and committed this often "
     "(a run killed mid-way keeps every earlier commit; memory grows with it).",
 )
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress line on stderr (default: on a TTY)."
+)
 @_param_options
 def dedup_command(
-    db: str, rebuild: bool, batch_size: int, commit_every: int, **options: object
+    db: str,
+    rebuild: bool,
+    batch_size: int,
+    commit_every: int,
+    progress: bool | None,
+    **options: object,
 ) -> None:
     """Group agency copies: index new articles and update clusters.
 
@@ -80,12 +90,17 @@ def dedup_command(
     if not rebuild:
         stored = DedupStore(conn).stored_params() if _has_params(conn) else {}
         params = {**stored, **params}
+    show = progress if progress is not None else sys.stderr.isatty()
+    line = DedupProgress() if show else None
     try:
         summary = (dedup.rebuild if rebuild else dedup.update)(
-            conn, batch_size=batch_size, commit_every=commit_every, **params
+            conn, batch_size=batch_size, commit_every=commit_every, progress=line, **params
         )
     except (dedup.ParamsMismatch, ValueError, TypeError) as err:
         raise click.ClickException(str(err)) from err
+    finally:
+        if line is not None:
+            line.finish()
     redone = f" ({summary['withdrawn']} changed or deleted since)" if summary["withdrawn"] else ""
     click.echo(
         f"indexed {summary['indexed']} articles{redone} in {summary['seconds']:.1f} s: "

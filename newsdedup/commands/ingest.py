@@ -8,7 +8,7 @@ import sys
 import click
 
 from newsdedup.cli import cli
-from newsdedup.commands import status_line
+from newsdedup.commands import DedupProgress, status_line
 
 
 def _progress_printer():
@@ -89,11 +89,11 @@ def ingest(inputs, db_path, texts, outlet, workers, no_dedup, progress):
             # now as after a whole run (else it would wait for the next dedup).
             if show:
                 click.echo("", err=True)
-            ran = "" if no_dedup else f"; dedup: {_dedup(store)['indexed']} articles indexed"
+            ran = "" if no_dedup else f"; dedup: {_dedup(store, show)['indexed']} articles indexed"
             raise click.ClickException(f"{e}{ran}") from e
         if show:
             click.echo("", err=True)
-        dedup_result = _dedup(store) if not no_dedup and stats.stored else None
+        dedup_result = _dedup(store, show) if not no_dedup and stats.stored else None
 
     rate = stats.read / stats.elapsed if stats.elapsed else 0.0
     click.echo(
@@ -123,7 +123,7 @@ def ingest(inputs, db_path, texts, outlet, workers, no_dedup, progress):
             "; ".join(damaged) + " - the pages before the damage were ingested")
 
 
-def _dedup(store) -> dict:
+def _dedup(store, show: bool) -> dict:
     try:
         from dedup import update as dedup_update  # type: ignore[attr-defined]
     except ImportError as e:
@@ -131,7 +131,12 @@ def _dedup(store) -> dict:
             f"articles are stored, but dedup.update is not available ({e}); "
             "rerun with --no-dedup, or run dedup separately"
         ) from e
-    return dedup_update(store.conn)
+    line = DedupProgress() if show else None
+    try:
+        return dedup_update(store.conn, progress=line)
+    finally:
+        if line is not None:
+            line.finish()
 
 
 def _reasons(counter) -> str:
