@@ -7,7 +7,8 @@ database `crawler.store.Store` writes, and keyword parameters from `Params`)::
     dedup.rebuild(conn, **params)  # drop the dedup tables and recluster everything
 
 Both return a summary of what they did and the index's totals (`totals=False` leaves
-the totals out, which saves counting whole tables on every call).
+the totals out, which saves counting whole tables on every call); `progress=callback`
+is called with a `dedup.engine.Progress` after each batch and step of a commit.
 
 Never imports Scrapy. The tables it writes are described in `dedup.store`. The engine
 (numpy, datasketch, numba: about a second of imports) loads on first use, so a command
