@@ -23,7 +23,6 @@ def status_line(render: Callable[[Any], str], every: float = 0.25) -> Callable[[
     return show
 
 
-
 class DedupProgress:
     """A progress callback for `dedup.update` (`dedup.engine.Progress`): one stderr line,
     redrawn when the phase changes and at most every quarter second within one;
