@@ -191,10 +191,10 @@ def test_ingest_manifest_line_ends_lf_crlf_or_lone_cr(tmp_path: Path) -> None:
     """Manifests written on Windows (CRLF) or classic Mac (a lone CR) are read line by
     line like LF ones, and an error names the line an editor shows."""
     lines = _text_lines(4).decode("utf-8").splitlines()
-    for ending in ("\n", "\r\n", "\r"):
+    for k, ending in enumerate(("\n", "\r\n", "\r")):
         docs = tmp_path / "docs.jsonl"
         docs.write_bytes((ending.join(lines) + ending).encode("utf-8"))
-        db = tmp_path / f"news-{len(ending)}-{ending == chr(13)}.db"
+        db = tmp_path / f"news-{k}.db"
         result = CliRunner().invoke(cli, ["ingest", "--db", str(db), "--no-dedup", str(docs)])
         assert result.exit_code == 0, (repr(ending), result.output)
         assert _rows(db, "SELECT count(*) FROM articles") == [(4,)], repr(ending)

@@ -9,43 +9,47 @@ from typing import Any
 import click
 
 
-def status_line(render: Callable[[Any], str], every: float = 0.25) -> Callable[[Any], None]:
-    """A progress callback that rewrites one stderr line, at most every `every` seconds."""
-    last = [0.0]
+class StatusLine:
+    """A progress callback that rewrites one stderr line: at most every `every` seconds,
+    and at once when `phase(stats)` changes (if given). A shorter text is padded over
+    the longer one before it; `finish` ends the line, if one was drawn."""
 
-    def show(stats: Any) -> None:
-        now = time.monotonic()
-        if now - last[0] < every:
-            return
-        last[0] = now
-        click.echo(f"\r{render(stats)} ", nl=False, err=True)
-
-    return show
-
-
-class DedupProgress:
-    """A progress callback for `dedup.update` (`dedup.engine.Progress`): one stderr line,
-    redrawn when the phase changes and at most every quarter second within one;
-    `finish` ends the line, if one was drawn."""
-
-    def __init__(self, every: float = 0.25) -> None:
-        self.every = every
-        self.phase = ""
+    def __init__(
+        self,
+        render: Callable[[Any], str],
+        every: float = 0.25,
+        phase: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self.render, self.every, self.phase = render, every, phase
+        self.drawn = False
+        self.key: Any = None
         self.shown = 0.0
         self.width = 0
 
-    def __call__(self, p: Any) -> None:
+    def __call__(self, stats: Any) -> None:
         now = time.monotonic()
-        if p.phase == self.phase and now - self.shown < self.every:
+        key = self.phase(stats) if self.phase is not None else None
+        if self.drawn and key == self.key and now - self.shown < self.every:
             return
-        self.phase, self.shown = p.phase, now
-        text = _render_dedup(p)
-        self.width = max(self.width, len(text))  # (spaces over a longer line before)
+        self.drawn, self.key, self.shown = True, key, now
+        text = self.render(stats)
+        self.width = max(self.width, len(text))
         click.echo(f"\r{text:<{self.width}}", nl=False, err=True)
 
     def finish(self) -> None:
-        if self.phase:
+        if self.drawn:
             click.echo("", err=True)
+
+
+def status_line(render: Callable[[Any], str], every: float = 0.25) -> StatusLine:
+    """A progress line for counts that only grow (ingest, export)."""
+    return StatusLine(render, every)
+
+
+def dedup_progress() -> StatusLine:
+    """A progress line for `dedup.update(progress=...)` (`dedup.engine.Progress`),
+    redrawn at each new step of a commit window."""
+    return StatusLine(_render_dedup, phase=lambda p: p.phase)
 
 
 def _render_dedup(p: Any) -> str:

@@ -14,7 +14,7 @@ import click
 import dedup
 from dedup.params import Params
 from newsdedup.cli import cli
-from newsdedup.commands import DedupProgress
+from newsdedup.commands import dedup_progress
 
 _DEFAULTS = Params()
 
@@ -91,7 +91,7 @@ def dedup_command(
         stored = DedupStore(conn).stored_params() if _has_params(conn) else {}
         params = {**stored, **params}
     show = progress if progress is not None else sys.stderr.isatty()
-    line = DedupProgress() if show else None
+    line = dedup_progress() if show else None
     try:
         summary = (dedup.rebuild if rebuild else dedup.update)(
             conn, batch_size=batch_size, commit_every=commit_every, progress=line, **params

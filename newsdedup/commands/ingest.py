@@ -8,7 +8,7 @@ import sys
 import click
 
 from newsdedup.cli import cli
-from newsdedup.commands import DedupProgress, status_line
+from newsdedup.commands import dedup_progress, status_line
 
 
 def _progress_printer():
@@ -131,7 +131,7 @@ def _dedup(store, show: bool) -> dict:
             f"articles are stored, but dedup.update is not available ({e}); "
             "rerun with --no-dedup, or run dedup separately"
         ) from e
-    line = DedupProgress() if show else None
+    line = dedup_progress() if show else None
     try:
         return dedup_update(store.conn, progress=line)
     finally:
