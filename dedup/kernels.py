@@ -103,10 +103,11 @@ def fmix64(h: np.uint64) -> np.uint64:
 @njit(cache=True, nogil=True)
 def word_hashes(
     b: np.ndarray, byte_separator: np.ndarray, wide_separator: np.ndarray,
-    base: np.uint64, length_mul: np.uint64,
+    base: np.uint64, length_mul: np.uint64, n_passages: int,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """(hash of every word, index of its passage) of UTF-8 bytes `b`, passages ended
-    by NUL: see `dedup.sketch.word_hashes` for which bytes are words and the hash.
+    """(hash of every word, words of each passage) of UTF-8 bytes `b` holding
+    `n_passages` passages ended by NUL: see `dedup.sketch.word_hashes` for which bytes
+    are words and the hash.
 
     The bytes `byte_separator` marks separate words (NUL also ends a passage); so does
     every character `wide_separator` marks by code point, decoded at the lead bytes of
@@ -116,7 +117,7 @@ def word_hashes(
     """
     n = len(b)
     hashes = np.empty(n // 2 + 1, dtype=np.uint64)
-    passage = np.empty(n // 2 + 1, dtype=np.int64)
+    counts = np.zeros(n_passages, dtype=np.int64)
     words = 0
     h = np.uint64(0)
     size = 0
@@ -150,7 +151,7 @@ def word_hashes(
         if sep:
             if size:
                 hashes[words] = fmix64(h ^ (np.uint64(size) * length_mul))
-                passage[words] = p
+                counts[p] += 1
                 words += 1
                 h = np.uint64(0)
                 size = 0
@@ -164,9 +165,9 @@ def word_hashes(
         i += step
     if size:
         hashes[words] = fmix64(h ^ (np.uint64(size) * length_mul))
-        passage[words] = p
+        counts[p] += 1
         words += 1
-    return hashes[:words], passage[:words]
+    return hashes[:words], counts
 
 
 @njit(cache=True, nogil=True)

@@ -186,7 +186,7 @@ _WIDE_SEPARATOR[[c for c in _SEPARATORS if c >= 0x80]] = True
 
 
 def word_hashes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(uint64 hash of every word, index of its passage).
+    """(uint64 hash of every word, passage after passage; int64 words of each passage).
 
     The words are those of `dedup.normalize.words`, found on the UTF-8 bytes of the
     passages by a compiled loop (`dedup.kernels.word_hashes`) that looks up ASCII
@@ -196,13 +196,16 @@ def word_hashes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """
     if not passages:
         return np.zeros(0, _U64), np.zeros(0, np.int64)
+    # (the words' count per passage, not each word's passage: an array of a word's
+    # size less, which every batch would fault in afresh)
     text = "\x00".join(passages)
     if text.count("\x00") >= len(passages):  # NUL within a passage: a separator
         text = "\x00".join([p.replace("\x00", " ") for p in passages])
     # (lone surrogates, as broken JSON escapes leave them, are encoded, not an error)
     data = text.encode("utf-8", "surrogatepass")
     return kernels.word_hashes(
-        np.frombuffer(data, dtype=np.uint8), _BYTE_SEPARATOR, _WIDE_SEPARATOR, _P, _LEN
+        np.frombuffer(data, dtype=np.uint8), _BYTE_SEPARATOR, _WIDE_SEPARATOR, _P, _LEN,
+        len(passages),
     )
 
 
@@ -214,10 +217,9 @@ def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:
     """
     flat = [p for passages in docs for p in passages]
     doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), [len(d) for d in docs])
-    every, wp = word_hashes(flat)
-    counts = np.bincount(wp, minlength=len(flat))
+    every, counts = word_hashes(flat)
     kept = counts >= min_words
-    wh = every[kept[wp]]
+    wh = every[np.repeat(kept, counts)]
     lens = counts[kept].astype(np.int64)
     doc_passages = np.bincount(doc_of[kept], minlength=len(docs)).astype(np.int64)
     shingles, per_pass = kernels.passage_shingles(wh, lens, k, _FOLD)

@@ -120,9 +120,9 @@ def test_lone_surrogates_are_text_not_errors() -> None:
 
     line = "der minister sprach \ud800 gestern in berlin vor vielen journalisten x\udfffy"
     assert passage_texts(line.title()) == [line]
-    hashes, where = word_hashes([line])
+    hashes, counts = word_hashes([line])
     assert hashes.tolist() == [word_hash(w) for w in line.split()]
-    assert where.tolist() == [0] * len(line.split())
+    assert counts.tolist() == [len(line.split())]
     batch = sketch_texts([line, line.replace("\ud800", "\ufffd")], Params())
     assert batch.doc_passages.tolist() == [1, 1]
     assert batch.text_hashes[0] != batch.text_hashes[1]
@@ -246,6 +246,34 @@ def _derived_tables(conn: sqlite3.Connection) -> dict[str, list[tuple]]:  # type
             "SELECT article_id, background0, is_container, background FROM dedup_signatures ORDER BY 1"
         ).fetchall(),
     }
+
+
+def test_indexed_articles_are_sketched_again_from_their_text(tmp_path: Path) -> None:
+    """The shingles are not stored: an indexed article verified against a new one is
+    sketched again from its text, as when it was indexed; one whose text changed or
+    that was deleted since (the next update withdraws it) gets no shingles at all."""
+    from dedup.engine import _indexed_docs
+    from dedup.store import DedupStore
+
+    texts = {"a": story(1), "b": story(2), "c": story(3)}
+    conn = make_db(tmp_path / "n.db", texts)
+    dedup.update(conn)
+    ids = {url.rsplit("/", 1)[1]: i for url, i in conn.execute("SELECT url, id FROM articles")}
+    stored = dict(conn.execute("SELECT article_id, text_hash FROM dedup_signatures"))
+    conn.execute("UPDATE articles SET text = ? WHERE id = ?", [story(4), ids["b"]])
+    conn.execute("DELETE FROM articles WHERE id = ?", [ids["c"]])
+    params = Params()
+    docs = {d.id: d for d in _indexed_docs(DedupStore(conn), ids.values(), params)}
+    assert sorted(docs) == sorted(ids.values())
+    (indexed,) = sketch_texts([texts["a"]], params).docs([ids["a"]])
+    a = docs[ids["a"]]
+    assert a.text_hash == indexed.text_hash == stored[ids["a"]]
+    assert np.array_equal(a.shingles, indexed.shingles) and len(a.shingles) > 100
+    assert np.array_equal(a.offsets, indexed.offsets) and a.n_passages == 5
+    for key in "bc":
+        doc = docs[ids[key]]
+        assert doc.text_hash == stored[ids[key]]
+        assert len(doc.shingles) == len(doc.unique_shingles()) == doc.n_passages == 0
 
 
 def test_commit_windows_give_every_table_of_one_batch(tmp_path: Path) -> None:
