@@ -34,6 +34,7 @@ import numpy as np
 
 from dedup import kernels
 from dedup import relations as rel
+from dedup.heap import heap_kept
 from dedup.lsh import LshIndex, make_segment, runs
 from dedup.params import Params
 from dedup.sketch import Doc, band_keys, passage_signatures, sketch_texts, unique
@@ -802,7 +803,7 @@ def update(
     """
     params = Params.from_kwargs(kwargs)
     _check_sizes(batch_size, commit_every)
-    with _no_cyclic_gc():
+    with _no_cyclic_gc(), heap_kept():
         return _update(conn, params, batch_size, commit_every, totals, progress)
 
 

@@ -733,3 +733,28 @@ def test_progress_reports_each_step_and_the_queue(tmp_path: Path) -> None:
     dedup.update(conn, progress=lambda p: seen.append((p.phase, p.indexed, p.queued)))
     assert seen[0] == ("withdrawing", 0, 1)
     assert seen[-1] == ("committed", 1, 1)
+
+
+def _rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_freed_memory_is_kept_during_an_update_and_given_back_after() -> None:
+    """`dedup.heap.heap_kept`: arrays of a few MiB freed inside stay with the process
+    (the next batch reuses them instead of faulting in fresh pages); at the end the
+    free memory goes back to the system."""
+    from dedup.heap import _glibc, heap_kept
+
+    if _glibc() is None:
+        pytest.skip("glibc only")
+    before = _rss_mib()
+    with heap_kept():
+        blocks = [np.ones(2**19) for _ in range(64)]  # 64 arrays of 4 MiB: 256 MiB
+        del blocks
+        inside = _rss_mib()
+    after = _rss_mib()
+    assert inside - before > 200
+    assert after - before < 50
