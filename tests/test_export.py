@@ -341,3 +341,17 @@ def test_the_readme_examples_run(db: Path, tmp_path: Path, monkeypatch) -> None:
     assert pq.read_table(tmp_path / "corpus.parquet").num_rows == 4
     with zstd_open(tmp_path / "dpa.jsonl.zst", "rt", encoding="utf-8") as f:
         assert [json.loads(line)["agencies"] for line in f] == [["dpa"], ["dpa"]]
+
+
+def test_progress_line_is_ended_once_and_only_if_drawn(db: Path, tmp_path: Path) -> None:
+    """--progress draws one stderr line and ends it; an export that writes nothing
+    draws none and leaves stderr empty (no stray blank line)."""
+    none = CliRunner().invoke(
+        cli, ["export", "--db", str(db), "--progress", "--since", "2099-01-01", str(tmp_path / "n.jsonl")]
+    )
+    assert none.exit_code == 0, none.output
+    assert none.stderr == ""
+    some = CliRunner().invoke(cli, ["export", "--db", str(db), "--progress", str(tmp_path / "s.jsonl")])
+    assert some.exit_code == 0, some.output
+    assert some.stderr.startswith("\r") and "written" in some.stderr
+    assert some.stderr.count("\n") == 1 and some.stderr.endswith("\n"), repr(some.stderr)

@@ -274,3 +274,11 @@ def test_ingest_progress_shows_reading_then_dedup_on_stderr(tmp_path: Path) -> N
     assert lines[0].startswith("\r") and "stored" in lines[0]
     assert lines[1].rsplit("\r", 1)[1].startswith("dedup: 5 of 5 articles  committed")
     assert "Ingested into" in result.stdout and "\r" not in result.stdout
+
+
+def test_ingest_progress_of_an_empty_input_leaves_stderr_empty(tmp_path: Path) -> None:
+    docs = tmp_path / "empty.jsonl"
+    docs.write_bytes(b"")
+    result = CliRunner().invoke(cli, ["ingest", "--db", str(tmp_path / "n.db"), "--progress", str(docs)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "" and "read     0" in result.stdout

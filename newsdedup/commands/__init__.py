@@ -39,6 +39,7 @@ class StatusLine:
     def finish(self) -> None:
         if self.drawn:
             click.echo("", err=True)
+            self.drawn = False
 
 
 def status_line(render: Callable[[Any], str], every: float = 0.25) -> StatusLine:

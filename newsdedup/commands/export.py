@@ -63,6 +63,7 @@ def export_command(out, db_path, fmt, mode, since, until, outlets, languages, ag
     if not Path(db_path).exists():
         raise click.ClickException(f"{db_path}: no such database (crawl or ingest into it first)")
     show = progress if progress is not None else sys.stderr.isatty()
+    line = _progress_printer() if show else None
     try:
         filters = ExportFilter(
             since=parse_when(since, option="--since"),
@@ -75,13 +76,13 @@ def export_command(out, db_path, fmt, mode, since, until, outlets, languages, ag
         with Store(db_path, create=False) as store:
             summary = run_export(store, out, fmt=fmt, dedup=mode, filters=filters,
                                  overwrite=overwrite,
-                                 progress=_progress_printer() if show else None)
+                                 progress=line)
     except ExportError as e:
-        if show:
-            click.echo("", err=True)
+        if line is not None:
+            line.finish()
         raise click.ClickException(str(e)) from None
-    if show:
-        click.echo("", err=True)
+    if line is not None:
+        line.finish()  # (ends the line if one was drawn: none when nothing was written)
     print_summary(summary, db_path)
 
 

@@ -74,6 +74,7 @@ def ingest(inputs, db_path, texts, outlet, workers, no_dedup, progress):
 
     workers = workers or os.cpu_count() or 1
     show = progress if progress is not None else sys.stderr.isatty()
+    line = _progress_printer() if show else None
     warc_reports: list = []
     with Store(db_path) as store:
         try:
@@ -82,17 +83,17 @@ def ingest(inputs, db_path, texts, outlet, workers, no_dedup, progress):
                 iter_records(inputs, texts=True if texts else None, warc_reports=warc_reports),
                 workers=workers,
                 outlet=outlet,
-                progress=_progress_printer() if show else None,
+                progress=line,
             )
         except IngestError as e:
             # Input damaged part-way: what came before it is stored, and is clustered
             # now as after a whole run (else it would wait for the next dedup).
-            if show:
-                click.echo("", err=True)
+            if line is not None:
+                line.finish()
             ran = "" if no_dedup else f"; dedup: {_dedup(store, show)['indexed']} articles indexed"
             raise click.ClickException(f"{e}{ran}") from e
-        if show:
-            click.echo("", err=True)
+        if line is not None:
+            line.finish()  # (ends the line if one was drawn: none for an empty input)
         dedup_result = _dedup(store, show) if not no_dedup and stats.stored else None
 
     rate = stats.read / stats.elapsed if stats.elapsed else 0.0
