@@ -53,6 +53,7 @@ import json
 import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -249,6 +250,14 @@ class DedupStore:
             )
             return
         diff = {k: (stored.get(k), v) for k, v in wanted.items() if stored.get(k) != v}
+        versions = {f.name for f in fields(Params) if not f.metadata.get("option", True)}
+        if diff and set(diff) <= versions:
+            # Nothing the user chose: the database was built by an older newsdedup.
+            shown = "; ".join(f"{k} version {a}, now {b}" for k, (a, b) in sorted(diff.items()))
+            raise ParamsMismatch(
+                f"this database was deduplicated by an older version of newsdedup ({shown}); "
+                "rebuild with `newsdedup dedup --rebuild` (the articles are kept)"
+            )
         if diff:
             shown = ", ".join(
                 f"{k}: db has {a!r}, asked {b!r}" for k, (a, b) in sorted(diff.items())

@@ -185,6 +185,23 @@ def test_params_mismatch_is_a_clear_error(tmp_path: Path) -> None:
         dedup.update(conn, shingle_sise=4)
 
 
+def test_a_database_of_an_older_sketch_version_is_told_to_rebuild(tmp_path: Path) -> None:
+    """A database indexed by an older newsdedup (here sketch 2, which stored every
+    article's shingles) is refused with what to do, not with options it cannot take;
+    `rebuild` then indexes it as new."""
+    conn = make_db(tmp_path / "n.db", {"a": story(1), "b": story(2)})
+    dedup.update(conn)
+    conn.execute("UPDATE dedup_params SET value = '2' WHERE name = 'sketch'")
+    with pytest.raises(dedup.ParamsMismatch) as err:
+        dedup.update(conn)
+    assert str(err.value) == (
+        "this database was deduplicated by an older version of newsdedup (sketch version 2, now 3); "
+        "rebuild with `newsdedup dedup --rebuild` (the articles are kept)"
+    )
+    assert dedup.rebuild(conn)["indexed"] == 2
+    assert conn.execute("SELECT value FROM dedup_params WHERE name = 'sketch'").fetchone() == ("3",)
+
+
 def test_copies_cluster_and_ticker_becomes_container(tmp_path: Path) -> None:
     a, b, c = story(1), story(2), story(3)
     lead_a = "\n\n".join(a.split("\n\n")[:2])
