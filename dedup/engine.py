@@ -173,25 +173,23 @@ def _hits_json(h: dict[int, int]) -> str:
     return "{" + ", ".join([f'"{k}": {v}' for k, v in h.items()]) + "}"
 
 
-def _indexed_docs(store: DedupStore, ids: Iterable[str], params: Params) -> list[Doc]:
-    """`Doc`s of indexed articles, sketched again from their text (the shingles are not
-    stored: a few thousand older articles read per window cost less than writing every
-    article's shingles twice, to the WAL and to the database).
-
-    An article whose text changed or that was deleted since it was indexed (the next
-    update withdraws it) gets no shingles, rather than ones its stored passages and
-    signatures do not describe.
-    """
-    rows = list(store.indexed_texts(ids))
-    if not rows:
-        return []
-    batch = sketch_texts([text for _, _, text in rows], params)
-    docs = batch.docs([aid for aid, _, _ in rows])
-    empty = np.zeros(0, np.uint32)
-    return [
-        d if d.text_hash == th else Doc(d.id, th, empty, np.zeros(0, np.int64), [], empty)
-        for d, (_, th, _) in zip(docs, rows, strict=True)
-    ]
+def _docs_from_rows(rows: Iterable[tuple[str, str, bytes, str]]) -> list[Doc]:
+    """`Doc`s of stored articles, (article_id, passage_sizes, shingle_hashes, text_hash)
+    rows, with their sorted unique shingles: one array for all, sorted per article in
+    one compiled call (`kernels.segment_unique`)."""
+    rows = list(rows)
+    flat = u32_blob(b"".join([blob for _, _, blob, _ in rows]))
+    lens = np.array([len(blob) // 4 for _, _, blob, _ in rows], dtype=np.int64)
+    starts = np.cumsum(lens) - lens
+    uniq, n_uniq = kernels.segment_unique(flat, starts, lens)
+    out = []
+    for (aid, sizes, _, th), s0, n, nu in zip(
+        rows, starts.tolist(), lens.tolist(), n_uniq.tolist(), strict=True
+    ):
+        sz = json.loads(sizes)
+        offsets = np.cumsum([0] + sz[:-1], dtype=np.int64) if sz else np.zeros(0, np.int64)
+        out.append(Doc(aid, th, flat[s0 : s0 + n], offsets, sz, uniq[s0 : s0 + nu]))
+    return out
 
 
 def _candidates(
@@ -319,11 +317,11 @@ def sketch_batch(
     # Signatures and band keys of the whole batch in one vectorized pass.
     all_sigs = passage_signatures(batch.shingles, batch.passage_offsets, params)
     all_keys = band_keys(all_sigs, params)
-    # Each article's signatures are a slice of the whole batch's bytes.
-    sig_bytes = blob_u32(all_sigs)
+    # Each article's blobs are slices of the whole batch's bytes.
+    shingle_bytes, sig_bytes = blob_u32(batch.shingles), blob_u32(all_sigs)
     row_bytes = 4 * all_sigs.shape[1]
     sig_rows = []
-    for (aid, _, published, agencies), doc, (p0, p1, _, _) in zip(
+    for (aid, _, published, agencies), doc, (p0, p1, s0, s1) in zip(
         rows, batch.docs(order), batch.doc_slices(), strict=True
     ):
         window.docs[aid] = doc
@@ -337,6 +335,7 @@ def sketch_batch(
                 len(sizes),
                 len(doc.shingles),
                 "[" + ", ".join(map(str, sizes)) + "]",
+                shingle_bytes[4 * s0 : 4 * s1],
                 sig_bytes[row_bytes * p0 : row_bytes * p1],
                 published,
                 int(credits),
@@ -427,7 +426,9 @@ def _verify_candidates(
     the sorted unique shingles of every article."""
     used = {ids[i] for i in unique(np.concatenate([pa, pb])).tolist()}
     partner_ids = used - set(docs)
-    for doc in _indexed_docs(store, partner_ids, params):
+    for doc in _docs_from_rows(
+        store.signature_rows(partner_ids, "passage_sizes, shingle_hashes, text_hash")
+    ):
         docs[doc.id] = doc
     sets = {aid: d.unique_shingles() for aid, d in docs.items()}
     # The articles of the pairs numbered in the order of `docs`: the window's batch
@@ -679,7 +680,9 @@ def _recompute(
     comps = rel.components(region, edges)
 
     need_text = [i for c in comps if len(c) > 1 for i in c if i not in sets]
-    for doc in _indexed_docs(store, need_text, params):
+    for doc in _docs_from_rows(
+        store.signature_rows(need_text, "passage_sizes, shingle_hashes, text_hash")
+    ):
         sets[doc.id] = doc.unique_shingles()
     member_rows = []
     cluster_rows = []

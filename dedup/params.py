@@ -58,12 +58,10 @@ class Params:
     # 1: every key in a bucket within `max_bucket`; 2: not the keys of a passage that
     # has a key in a hotter bucket (lightly edited copies of a standard paragraph).
     candidates: int = field(default=2, metadata={"option": False})
-    # How articles are sketched and what of it is stored (`dedup.sketch`, `dedup.store`):
-    # not a setting, a version, so that a database sketched with another scheme is
-    # refused instead of mixed. 1: xxh3 per word; 2: polynomial hash over the batch's
-    # bytes; 3: as 2, the shingle hashes no longer stored (made again from the
-    # article's text when an older article is verified: half the bytes written).
-    sketch: int = field(default=3, metadata={"option": False})
+    # How words are hashed into shingles (`dedup.sketch`): not a setting, a version, so
+    # that a database sketched with another scheme is refused instead of mixed.
+    # 1: xxh3 per word; 2: polynomial hash over the batch's bytes.
+    sketch: int = field(default=2, metadata={"option": False})
 
     def __post_init__(self) -> None:
         for name in ("passage_match", "copy_threshold", "contain_threshold"):

@@ -6,13 +6,12 @@ Schema (browse it in Datasette; ids are `articles.id`):
     The parameters the index was built with, one row each (see `dedup.params.Params`).
     `dedup.update` refuses to mix: rebuild with `newsdedup dedup --rebuild`.
 `dedup_signatures` (docno, article_id, text_hash, passages, shingles, passage_sizes,
-    signatures, background0, is_container, background, indexed)
+    shingle_hashes, signatures, background0, is_container, background, indexed)
     One row per indexed article: the xxh64 of its normalized text (equal = exact
-    duplicate), its passage sizes in shingles (JSON), per-passage MinHash values
-    (uint32 LE blob, passages x num_perm, datasketch affine32 scheme), and the derived
-    flags: background passages (JSON passage indexes) and whether it is a container.
-    The shingles themselves are not stored: they are made again from the article's
-    text when an indexed article is verified against a new one (`indexed_texts`).
+    duplicate), its passage sizes in shingles (JSON), the shingle hashes (uint32 LE
+    blob) and per-passage MinHash values (uint32 LE blob, passages x num_perm,
+    datasketch affine32 scheme), and the derived flags: background passages (JSON
+    passage indexes) and whether it is a container.
 `dedup_lsh` (segment, tag, entries, buckets, docnos)
     The persisted LSH index, as segments of (band key, article) entries over all
     passages: `buckets` is a sorted int64 LE blob of band keys, `docnos` the int32 LE
@@ -82,6 +81,7 @@ CREATE TABLE IF NOT EXISTS dedup_signatures (
     passages INTEGER NOT NULL,
     shingles INTEGER NOT NULL,
     passage_sizes TEXT NOT NULL,
+    shingle_hashes BLOB NOT NULL,
     signatures BLOB NOT NULL,
     published TEXT,
     credits_agency INTEGER NOT NULL DEFAULT 0,
@@ -326,17 +326,17 @@ class DedupStore:
     def insert_signatures(self, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
         """Insert signature rows, numbered after the last docno; returns article_id -> docno.
 
-        A row: (article_id, text_hash, passages, shingles, passage_sizes, signatures,
-        published, credits_agency). Callers hold the write lock (BEGIN IMMEDIATE), so
-        nobody else numbers rows meanwhile.
+        A row: (article_id, text_hash, passages, shingles, passage_sizes, shingle_hashes,
+        signatures, published, credits_agency). Callers hold the write lock (BEGIN
+        IMMEDIATE), so nobody else numbers rows meanwhile.
         """
         now = datetime.now(UTC).isoformat(timespec="seconds")
         last = self.conn.execute("SELECT COALESCE(MAX(docno), 0) FROM dedup_signatures").fetchone()[0]
         ids = {r[0]: last + 1 + i for i, r in enumerate(rows)}
         self.conn.executemany(
             "INSERT INTO dedup_signatures (docno, article_id, text_hash, passages, shingles, "
-            "passage_sizes, signatures, published, credits_agency, indexed) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "passage_sizes, shingle_hashes, signatures, published, credits_agency, indexed) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [(ids[r[0]], *r, now) for r in rows],
         )
         self.conn.execute(
@@ -507,16 +507,6 @@ class DedupStore:
                 f"WHERE article_id IN ({_marks(len(chunk))})"
             )
             yield from self.conn.execute(q, list(chunk))
-
-    def indexed_texts(self, ids: Iterable[str]) -> Iterator[tuple[str, str, str]]:
-        """(article_id, text_hash as indexed, the article's text now: '' when deleted)
-        of indexed articles."""
-        for chunk in _chunks(sorted(set(ids))):
-            yield from self.conn.execute(
-                "SELECT s.article_id, s.text_hash, COALESCE(a.text, '') FROM dedup_signatures s "
-                f"LEFT JOIN articles a ON a.id = s.article_id WHERE s.article_id IN ({_marks(len(chunk))})",
-                list(chunk),
-            )
 
     def same_text(self, text_hashes: Iterable[str]) -> list[tuple[str, str]]:
         """(article_id, text_hash) of every article with one of these normalized texts."""

@@ -186,20 +186,20 @@ def test_params_mismatch_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_a_database_of_an_older_sketch_version_is_told_to_rebuild(tmp_path: Path) -> None:
-    """A database indexed by an older newsdedup (here sketch 2, which stored every
-    article's shingles) is refused with what to do, not with options it cannot take;
-    `rebuild` then indexes it as new."""
+    """A database indexed by an older newsdedup (here sketch 1, which hashed words with
+    xxh3) is refused with what to do, not with options it cannot take; `rebuild` then
+    indexes it as new."""
     conn = make_db(tmp_path / "n.db", {"a": story(1), "b": story(2)})
     dedup.update(conn)
-    conn.execute("UPDATE dedup_params SET value = '2' WHERE name = 'sketch'")
+    conn.execute("UPDATE dedup_params SET value = '1' WHERE name = 'sketch'")
     with pytest.raises(dedup.ParamsMismatch) as err:
         dedup.update(conn)
     assert str(err.value) == (
-        "this database was deduplicated by an older version of newsdedup (sketch version 2, now 3); "
+        "this database was deduplicated by an older version of newsdedup (sketch version 1, now 2); "
         "rebuild with `newsdedup dedup --rebuild` (the articles are kept)"
     )
     assert dedup.rebuild(conn)["indexed"] == 2
-    assert conn.execute("SELECT value FROM dedup_params WHERE name = 'sketch'").fetchone() == ("3",)
+    assert conn.execute("SELECT value FROM dedup_params WHERE name = 'sketch'").fetchone() == ("2",)
 
 
 def test_copies_cluster_and_ticker_becomes_container(tmp_path: Path) -> None:
@@ -263,34 +263,6 @@ def _derived_tables(conn: sqlite3.Connection) -> dict[str, list[tuple]]:  # type
             "SELECT article_id, background0, is_container, background FROM dedup_signatures ORDER BY 1"
         ).fetchall(),
     }
-
-
-def test_indexed_articles_are_sketched_again_from_their_text(tmp_path: Path) -> None:
-    """The shingles are not stored: an indexed article verified against a new one is
-    sketched again from its text, as when it was indexed; one whose text changed or
-    that was deleted since (the next update withdraws it) gets no shingles at all."""
-    from dedup.engine import _indexed_docs
-    from dedup.store import DedupStore
-
-    texts = {"a": story(1), "b": story(2), "c": story(3)}
-    conn = make_db(tmp_path / "n.db", texts)
-    dedup.update(conn)
-    ids = {url.rsplit("/", 1)[1]: i for url, i in conn.execute("SELECT url, id FROM articles")}
-    stored = dict(conn.execute("SELECT article_id, text_hash FROM dedup_signatures"))
-    conn.execute("UPDATE articles SET text = ? WHERE id = ?", [story(4), ids["b"]])
-    conn.execute("DELETE FROM articles WHERE id = ?", [ids["c"]])
-    params = Params()
-    docs = {d.id: d for d in _indexed_docs(DedupStore(conn), ids.values(), params)}
-    assert sorted(docs) == sorted(ids.values())
-    (indexed,) = sketch_texts([texts["a"]], params).docs([ids["a"]])
-    a = docs[ids["a"]]
-    assert a.text_hash == indexed.text_hash == stored[ids["a"]]
-    assert np.array_equal(a.shingles, indexed.shingles) and len(a.shingles) > 100
-    assert np.array_equal(a.offsets, indexed.offsets) and a.n_passages == 5
-    for key in "bc":
-        doc = docs[ids[key]]
-        assert doc.text_hash == stored[ids[key]]
-        assert len(doc.shingles) == len(doc.unique_shingles()) == doc.n_passages == 0
 
 
 def test_commit_windows_give_every_table_of_one_batch(tmp_path: Path) -> None:
