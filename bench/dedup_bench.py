@@ -63,10 +63,19 @@ def _usage() -> tuple[float, float, int]:
 def prepare(n: int, workdir: Path) -> tuple[Path, Path]:
     """articles_N.db with the first n generated articles, and add_N.jsonl with the next
     ADD; kept in workdir and reused (generating and storing 1M articles takes a while)."""
-    from crawler.store import Store
+    from crawler.store import PAGE_SIZE, Store
 
     db, extra = workdir / f"articles_{n}.db", workdir / f"add_{n}.jsonl"
     if db.exists() and extra.exists():
+        # A corpus kept from a version that made databases with another page size is
+        # rewritten in the current one (the same articles; `Store` makes new files so).
+        conn = sqlite3.connect(str(db), isolation_level=None)
+        if conn.execute("PRAGMA page_size").fetchone()[0] != PAGE_SIZE:
+            print(f"articles_{n}.db: rewriting with {PAGE_SIZE}-byte pages", file=sys.stderr)
+            conn.execute("PRAGMA journal_mode=DELETE").fetchall()
+            conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
+            conn.execute("VACUUM")
+        conn.close()
         return db, extra
     part = workdir / f"articles_{n}.db.partial"
     part.unlink(missing_ok=True)

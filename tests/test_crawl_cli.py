@@ -5,6 +5,7 @@ README)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +16,7 @@ from crawler.middlewares import retry_after_seconds
 from crawler.progress import render_counts
 from crawler.runlog import OutletCounts
 from crawler.spiders.outlets import parse_since
-from crawler.store import Store, article_id
+from crawler.store import PAGE_SIZE, Store, article_id
 from newsdedup.cli import cli
 from tests.crawling import ROOT, lock_held_elsewhere, newsdedup, query
 
@@ -65,6 +66,23 @@ def test_store_is_idempotent_and_searchable(tmp_path):
     assert len(hits) == 1
     assert query(db, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'Orkanböen'") \
         == [(1,)]
+
+
+def test_new_database_gets_the_larger_page_size_and_an_old_one_keeps_its_own(tmp_path):
+    with Store(tmp_path / "new.db") as store:
+        store.upsert_articles([{"url": "https://example.org/a.html", "outlet": "x", "text": "t"}])
+    assert query(tmp_path / "new.db", "PRAGMA page_size") == [(PAGE_SIZE,)]
+    assert PAGE_SIZE > 4096
+    # A database made elsewhere with SQLite's default is opened and written as it is.
+    old = tmp_path / "old.db"
+    conn = sqlite3.connect(old)
+    conn.execute("CREATE TABLE notes (x)")
+    conn.commit()
+    conn.close()
+    with Store(old) as store:
+        store.upsert_articles([{"url": "https://example.org/b.html", "outlet": "x", "text": "t"}])
+    assert query(old, "PRAGMA page_size") == [(4096,)]
+    assert query(old, "SELECT count(*) FROM articles") == [(1,)]
 
 
 def test_progress_table_lists_busiest_outlets_and_totals():
