@@ -747,3 +747,26 @@ def test_freed_memory_is_kept_during_an_update_and_given_back_after() -> None:
     after = _rss_mib()
     assert inside - before > 200
     assert after - before < 50
+
+
+def test_blocks_above_the_mmap_threshold_are_kept_too() -> None:
+    """Arrays larger than glibc's largest mmap threshold (32 MiB: LSH segments and their
+    merges at a million articles) come from the heap inside `heap_kept` as well, so the
+    next window reuses them; they too go back to the system at the end."""
+    from dedup.heap import MMAP_THRESHOLD, _glibc, heap_kept
+
+    if _glibc() is None:
+        pytest.skip("glibc only")
+    size = 2 * MMAP_THRESHOLD // 8  # float64 values: 64 MiB an array
+    before = _rss_mib()
+    with heap_kept():
+        blocks = [np.ones(size) for _ in range(4)]  # 256 MiB
+        del blocks
+        inside = _rss_mib()
+    after = _rss_mib()
+    assert inside - before > 200
+    assert after - before < 50
+    # Outside, glibc maps such blocks apart again and unmaps them on free.
+    block = np.ones(size)
+    del block
+    assert _rss_mib() - before < 50
