@@ -37,10 +37,18 @@ from dedup import relations as rel
 from dedup.heap import heap_kept
 from dedup.lsh import LshIndex, make_segment, runs
 from dedup.params import Params
-from dedup.sketch import Doc, band_keys, passage_signatures, sketch_texts, unique
+from dedup.sketch import (
+    Doc,
+    band_keys,
+    concat,
+    fill_unique,
+    passage_signatures,
+    sketch_texts,
+    unique,
+)
 from dedup.store import DedupStore, blob_u32, u32_blob
 from dedup.support import blocked_rows, dead_keys, hot_keys, live_key_sets, live_triples
-from dedup.verify import concat, expand, verify_indexed
+from dedup.verify import expand, verify_indexed
 
 
 @dataclass
@@ -430,7 +438,6 @@ def _verify_candidates(
         store.signature_rows(partner_ids, "passage_sizes, shingle_hashes, text_hash")
     ):
         docs[doc.id] = doc
-    sets = {aid: d.unique_shingles() for aid, d in docs.items()}
     # The articles of the pairs numbered in the order of `docs`: the window's batch
     # after batch, then the partners as read (see `verify_indexed`).
     order = [d for aid, d in docs.items() if aid in used]
@@ -444,7 +451,10 @@ def _verify_candidates(
     n_sh = np.array([len(d.shingles) for d in order], dtype=np.int64)
     ask = ~((n_sh[a] > 0) & (code[a] == code[b]))
     a, b = a[ask], b[ask]
-    _, kept, c_a, c_b = verify_indexed(order, a, b, params, sets)
+    _, kept, c_a, c_b = verify_indexed(order, a, b, params)
+    # (which gave the articles of `order` their unique shingles; the others get theirs here)
+    fill_unique(docs.values())
+    sets = {aid: d.unique_shingles() for aid, d in docs.items()}
     new_pairs = []
     for p, sa, sb in zip(kept, c_a, c_b, strict=True):
         new_pairs.append(

@@ -20,6 +20,7 @@ everything after that works on arrays of the whole batch:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -59,7 +60,7 @@ class Doc:
     offsets: np.ndarray  # int64 start of each passage in `shingles`
 
     _sizes: list[int] | None = None
-    _unique: np.ndarray | None = None  # `unique(shingles)`, when computed with the batch
+    _unique: np.ndarray | None = None  # `unique(shingles)`, once computed
 
     def unique_shingles(self) -> np.ndarray:
         """The sorted unique shingles of the whole article."""
@@ -98,26 +99,49 @@ class Batch:
         ]
 
     def docs(self, ids: list[str]) -> list[Doc]:
-        """The batch cut back into one `Doc` per article (views, no copies), each with
-        its sorted unique shingles (sorted for all of them in one compiled call)."""
+        """The batch cut back into one `Doc` per article (views, no copies). Their sorted
+        unique shingles are left to be computed when needed, for many articles in one
+        compiled call (`fill_unique`, `dedup.verify.verify_indexed`): a window of
+        articles waiting to be paired would otherwise hold every article's shingles
+        twice."""
         out = []
         sizes = np.diff(np.append(self.passage_offsets, len(self.shingles))).tolist()
         slices = self.doc_slices()
         starts = np.array([s0 for _, _, s0, _ in slices], dtype=np.int64)
-        ends = np.array([s1 for _, _, _, s1 in slices], dtype=np.int64)
-        uniq, n_uniq = kernels.segment_unique(self.shingles, starts, ends - starts)
         # Each passage's start within its own doc, for all passages at once.
         local = self.passage_offsets - np.repeat(starts, self.doc_passages)
-        for aid, th, (p0, p1, s0, s1), nu in zip(
-            ids, self.text_hashes, slices, n_uniq.tolist(), strict=True
-        ):
-            out.append(
-                Doc(
-                    aid, th, self.shingles[s0:s1], local[p0:p1],
-                    sizes[p0:p1], uniq[s0 : s0 + nu],
-                )  # fmt: skip
-            )
+        for aid, th, (p0, p1, s0, s1) in zip(ids, self.text_hashes, slices, strict=True):
+            out.append(Doc(aid, th, self.shingles[s0:s1], local[p0:p1], sizes[p0:p1]))
         return out
+
+
+def concat(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the arrays one after the other, start of each, length of each)."""
+    lens = np.array([len(x) for x in arrays], dtype=np.int64)
+    flat = np.concatenate(arrays) if arrays else np.zeros(0, np.uint32)
+    return flat, np.cumsum(lens) - lens, lens
+
+
+def unique_segments(
+    docs: list[Doc],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The docs' shingles one after the other (flat, start of each, length of each) and
+    their sorted unique shingles, doc d's at uniq[start[d]:][:n_uniq[d]], in one compiled
+    call; each doc without its unique shingles yet is given them (views of `uniq`).
+    Returns (flat, start, lens, uniq, n_uniq)."""
+    flat, start, lens = concat([d.shingles for d in docs])
+    uniq, n_uniq = kernels.segment_unique(flat, start, lens)
+    for d, s0, n in zip(docs, start.tolist(), n_uniq.tolist(), strict=True):
+        if d._unique is None:
+            d._unique = uniq[s0 : s0 + n]
+    return flat, start, lens, uniq, n_uniq
+
+
+def fill_unique(docs: Iterable[Doc]) -> None:
+    """Give every doc that has none yet its sorted unique shingles, in one compiled call."""
+    todo = [d for d in docs if d._unique is None]
+    if todo:
+        unique_segments(todo)
 
 
 # From this many values on, non-negative int64 arrays sort by radix (`kernels.radix_sort`).

@@ -7,7 +7,7 @@ import numpy as np
 from dedup import kernels
 from dedup.params import Params
 from dedup.relations import Pair
-from dedup.sketch import Doc, unique
+from dedup.sketch import Doc, unique, unique_segments
 
 
 def passage_hits(doc: Doc, other_set: np.ndarray) -> dict[int, int]:
@@ -46,9 +46,7 @@ def verify(
     return Pair(a.id, b.id, a_hits, b_hits) if matched else None
 
 
-def verify_pairs(
-    pairs: list[tuple[Doc, Doc]], params: Params, sets: dict[str, np.ndarray]
-) -> list[Pair | None]:
+def verify_pairs(pairs: list[tuple[Doc, Doc]], params: Params) -> list[Pair | None]:
     """`verify(a, b)` for many pairs (a.id < b.id, both with shingles), compiled
     (`verify_indexed` on the articles numbered as they first appear)."""
     number: dict[str, int] = {}
@@ -61,25 +59,27 @@ def verify_pairs(
     a = np.array([number[x.id] for x, _ in pairs], dtype=np.int64)
     b = np.array([number[y.id] for _, y in pairs], dtype=np.int64)
     out: list[Pair | None] = [None] * len(pairs)
-    keep, kept, _, _ = verify_indexed(docs, a, b, params, sets)
+    keep, kept, _, _ = verify_indexed(docs, a, b, params)
     for k, p in zip(keep.tolist(), kept, strict=True):
         out[k] = p
     return out
 
 
 def verify_indexed(
-    docs: list[Doc], a: np.ndarray, b: np.ndarray, params: Params, sets: dict[str, np.ndarray]
+    docs: list[Doc], a: np.ndarray, b: np.ndarray, params: Params
 ) -> tuple[np.ndarray, list[Pair], list[float], list[float]]:
     """`verify(docs[a[k]], docs[b[k]])` for every k (ids a < b, both with shingles),
     compiled: (the k of the pairs kept, ascending; their `Pair`s; the share of each
     side's shingles found in the other, C(a|b) and C(b|a)).
 
-    The articles' arrays are concatenated once, in the order of `docs` (`_Table`: an
+    The articles' shingles are concatenated once, in the order of `docs` (`_Table`: an
     order that follows memory, as the batches made them, copies several times faster
-    than one that jumps around); `dedup.kernels.pair_hits` then counts every pair's
-    shared shingles per passage, and only the pairs it keeps become Python objects.
+    than one that jumps around), and their sorted unique shingles computed from that
+    copy (each doc that has none yet is given its own, a view); `dedup.kernels.pair_hits`
+    then counts every pair's shared shingles per passage, and only the pairs it keeps
+    become Python objects.
     """
-    t = _Table(docs, sets)
+    t = _Table(docs)
     na, nb = t.n_pass[a], t.n_pass[b]
     first_a, first_b = np.cumsum(na) - na, np.cumsum(nb) - nb
     counts_a = np.zeros(int(na.sum()), dtype=np.int64)
@@ -146,19 +146,13 @@ def expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 class _Table:
     """Articles with their arrays concatenated, in the order given: shingles (passage
-    after passage), passage sizes, and the sorted unique shingles (`sets`)."""
+    after passage), passage sizes, and the sorted unique shingles (computed here, in
+    one compiled call; `dedup.sketch.unique_segments`)."""
 
-    def __init__(self, docs: list[Doc], sets: dict[str, np.ndarray]) -> None:
-        self.shingles, self.start, self.len = concat([d.shingles for d in docs])
-        self.set, self.set_start, self.set_len = concat([sets[d.id] for d in docs])
+    def __init__(self, docs: list[Doc]) -> None:
+        self.shingles, self.start, self.len, self.set, self.set_len = unique_segments(docs)
+        self.set_start = self.start
         sizes = [d.passage_sizes() for d in docs]
         self.n_pass = np.array([len(s) for s in sizes], dtype=np.int64)
         self.pass_start = np.cumsum(self.n_pass) - self.n_pass
         self.sizes = np.array([x for s in sizes for x in s], dtype=np.int64)
-
-
-def concat(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(the arrays one after the other, start of each, length of each)."""
-    lens = np.array([len(x) for x in arrays], dtype=np.int64)
-    flat = np.concatenate(arrays) if arrays else np.zeros(0, np.uint32)
-    return flat, np.cumsum(lens) - lens, lens

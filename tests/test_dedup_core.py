@@ -551,7 +551,7 @@ def test_batch_verification_equals_pairwise() -> None:
         for b in docs[i + 1 :]
         if len(a.shingles) and len(b.shingles)
     ]
-    got = verify_pairs(every, params, sets)
+    got = verify_pairs(every, params)
     for (a, b), p in zip(every, got, strict=True):
         want = verify(a, b, params, sets)
         assert (p is None) == (want is None), (a.id, b.id)

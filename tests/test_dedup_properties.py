@@ -280,7 +280,7 @@ def test_compiled_verification_equals_the_reference(docs: list, limit: float) ->
     params = dataclasses.replace(Params(), passage_match=limit)
     sets = {d.id: unique(d.shingles) for d in docs}
     every = [(a, b) for i, a in enumerate(docs) for b in docs[i + 1 :] if len(a.shingles) and len(b.shingles)]
-    got = verify_pairs(every, params, sets)
+    got = verify_pairs(every, params)
     for (a, b), p in zip(every, got, strict=True):
         want = verify(a, b, params, sets)
         assert (p is None) == (want is None)
