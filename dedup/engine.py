@@ -38,6 +38,7 @@ from dedup.heap import heap_kept
 from dedup.lsh import LshIndex, make_segment, runs
 from dedup.params import Params
 from dedup.sketch import (
+    Arena,
     Doc,
     band_keys,
     concat,
@@ -311,6 +312,7 @@ class Window:
     docnos: dict[str, int] = field(default_factory=dict)
     keys: list[np.ndarray] = field(default_factory=list)  # (passages, bands) keys per batch
     row_docnos: list[np.ndarray] = field(default_factory=list)  # docno of each passage
+    arena: Arena = field(default_factory=lambda: Arena(0))  # the articles' shingles
 
 
 def sketch_batch(
@@ -322,6 +324,7 @@ def sketch_batch(
     """Signatures of one batch of new articles, stored; their band keys kept in `window`."""
     order = [aid for aid, _, _, _ in rows]
     batch = sketch_texts([text for _, text, _, _ in rows], params)
+    window.arena.take(batch)
     # Signatures and band keys of the whole batch in one vectorized pass.
     all_sigs = passage_signatures(batch.shingles, batch.passage_offsets, params)
     all_keys = band_keys(all_sigs, params)
@@ -891,7 +894,7 @@ def _update(
         conn.execute("BEGIN IMMEDIATE")
         done = 0
         try:
-            window = Window()
+            window = Window(arena=Arena(commit_every))
             while done < commit_every:
                 rows, after = store.pending_articles(min(batch_size, commit_every - done), after)
                 if not rows:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import sqlite3
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,8 @@ from dedup.normalize import passages
 from dedup.params import Params
 from dedup.sketch import lean_minhash, passage_signatures, sketch_texts
 from newsdedup.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
 
 WORDS = [
     "regierung",
@@ -562,6 +568,58 @@ def test_batch_verification_equals_pairwise() -> None:
     assert got[0] is not None and got[2] is None  # the cut copy is found, the unrelated not
 
 
+def test_verification_reads_shingles_where_the_arena_holds_them() -> None:
+    """Batches taken into an `Arena` (one array for a window) are verified in place, not
+    copied: the array verification reads is the arena's. The pairs equal those of the
+    same articles sketched without one; across two arenas (a batch that did not fit)
+    verification copies, with the same pairs."""
+    from dedup.sketch import Arena, unique_segments
+    from dedup.verify import verify_pairs
+
+    params = Params()
+    base = story(7, paragraphs=6)
+    texts = [
+        base,
+        base.rsplit("\n\n", 2)[0],
+        story(8) + "\n\n" + base.split("\n\n")[0],
+        story(9),
+        "\n\n".join(reversed(base.split("\n\n"))),
+        story(10),
+    ]
+    ids = [f"id{i}" for i in range(len(texts))]
+
+    def every(docs: list[Any]) -> list[Any]:
+        return [(a, b) for i, a in enumerate(docs) for b in docs[i + 1 :]]
+
+    def hits(got: list[Any]) -> list[Any]:
+        return [None if p is None else (p.a, p.b, p.a_hits, p.b_hits) for p in got]
+
+    want = hits(verify_pairs(every(sketch_texts(texts, params).docs(ids)), params))
+    assert any(want) and not all(want)
+
+    arena = Arena(len(texts))
+    docs = []
+    for part in (texts[:3], texts[3:]):
+        batch = sketch_texts(part, params)
+        arena.take(batch)
+        docs += batch.docs(ids[len(docs) : len(docs) + len(part)])
+    assert all(d._home is not None and d._home[0] is arena.base for d in docs)
+    flat = unique_segments(docs[::-1])[0]
+    assert flat is arena.base  # (in any order)
+    assert hits(verify_pairs(every(docs), params)) == want
+
+    small = Arena(1)  # sized for one article: the second batch starts a new array
+    split = []
+    for part in (texts[:3], texts[3:]):
+        batch = sketch_texts(part, params)
+        small.take(batch)
+        split += batch.docs(ids[len(split) : len(split) + len(part)])
+    assert split[0]._home is not None and split[-1]._home is not None
+    assert split[0]._home[0] is not split[-1]._home[0]
+    assert unique_segments(split)[0] is not small.base
+    assert hits(verify_pairs(every(split), params)) == want
+
+
 def test_a_failed_commit_window_loses_nothing_before_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -724,49 +782,75 @@ def test_progress_reports_each_step_and_the_queue(tmp_path: Path) -> None:
     assert seen[-1] == ("committed", 1, 1)
 
 
-def _rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
+def _fresh_rss(body: str) -> dict[str, float]:
+    """Run `body` in a new interpreter and return the resident sizes (MiB) it records
+    with `rss(name)`. The tests of `dedup.heap` measure the process's resident memory:
+    in the test process, what earlier tests left in glibc's heap (a free block large
+    enough is reused before anything is mapped) would decide the figures."""
+    code = textwrap.dedent(
+        """
+        import json, numpy as np
+        from pathlib import Path
+        from dedup.heap import MMAP_THRESHOLD, _glibc, heap_kept
+        out = {}
+        def rss(name):
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    out[name] = int(line.split()[1]) / 1024
+        """
+    ) + textwrap.dedent(body) + "\nprint(json.dumps(out))\n"
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
 
 
 def test_freed_memory_is_kept_during_an_update_and_given_back_after() -> None:
     """`dedup.heap.heap_kept`: arrays of a few MiB freed inside stay with the process
     (the next batch reuses them instead of faulting in fresh pages); at the end the
     free memory goes back to the system."""
-    from dedup.heap import _glibc, heap_kept
+    from dedup.heap import _glibc
 
     if _glibc() is None:
         pytest.skip("glibc only")
-    before = _rss_mib()
-    with heap_kept():
-        blocks = [np.ones(2**19) for _ in range(64)]  # 64 arrays of 4 MiB: 256 MiB
-        del blocks
-        inside = _rss_mib()
-    after = _rss_mib()
-    assert inside - before > 200
-    assert after - before < 50
+    mib = _fresh_rss(
+        """
+        rss("before")
+        with heap_kept():
+            blocks = [np.ones(2**19) for _ in range(64)]  # 64 arrays of 4 MiB: 256 MiB
+            del blocks
+            rss("inside")
+        rss("after")
+        """
+    )
+    assert mib["inside"] - mib["before"] > 200
+    assert mib["after"] - mib["before"] < 50
 
 
 def test_blocks_above_the_mmap_threshold_are_kept_too() -> None:
     """Arrays larger than glibc's largest mmap threshold (32 MiB: LSH segments and their
     merges at a million articles) come from the heap inside `heap_kept` as well, so the
     next window reuses them; they too go back to the system at the end."""
-    from dedup.heap import MMAP_THRESHOLD, _glibc, heap_kept
+    from dedup.heap import _glibc
 
     if _glibc() is None:
         pytest.skip("glibc only")
-    size = 2 * MMAP_THRESHOLD // 8  # float64 values: 64 MiB an array
-    before = _rss_mib()
-    with heap_kept():
-        blocks = [np.ones(size) for _ in range(4)]  # 256 MiB
-        del blocks
-        inside = _rss_mib()
-    after = _rss_mib()
-    assert inside - before > 200
-    assert after - before < 50
-    # Outside, glibc maps such blocks apart again and unmaps them on free.
-    block = np.ones(size)
-    del block
-    assert _rss_mib() - before < 50
+    mib = _fresh_rss(
+        """
+        size = 2 * MMAP_THRESHOLD // 8  # float64 values: 64 MiB an array
+        rss("before")
+        with heap_kept():
+            blocks = [np.ones(size) for _ in range(4)]  # 256 MiB
+            del blocks
+            rss("inside")
+        rss("after")
+        # Outside, glibc maps such blocks apart again and unmaps them on free.
+        block = np.ones(size)
+        del block
+        rss("outside")
+        """
+    )
+    assert mib["inside"] - mib["before"] > 200
+    assert mib["after"] - mib["before"] < 50
+    assert mib["outside"] - mib["before"] < 50
