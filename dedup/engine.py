@@ -182,22 +182,27 @@ def _hits_json(h: dict[int, int]) -> str:
     return "{" + ", ".join([f'"{k}": {v}' for k, v in h.items()]) + "}"
 
 
-def _docs_from_rows(rows: Iterable[tuple[str, str, bytes, str]]) -> list[Doc]:
+def _docs_from_rows(
+    rows: Iterable[tuple[str, str, bytes, str]], *, with_unique: bool = True
+) -> list[Doc]:
     """`Doc`s of stored articles, (article_id, passage_sizes, shingle_hashes, text_hash)
     rows, with their sorted unique shingles: one array for all, sorted per article in
-    one compiled call (`kernels.segment_unique`)."""
+    one compiled call (`kernels.segment_unique`). Without them (`with_unique=False`)
+    for articles about to be verified, which makes them anyway (`verify_indexed`)."""
     rows = list(rows)
     flat = u32_blob(b"".join([blob for _, _, blob, _ in rows]))
     lens = np.array([len(blob) // 4 for _, _, blob, _ in rows], dtype=np.int64)
     starts = np.cumsum(lens) - lens
-    uniq, n_uniq = kernels.segment_unique(flat, starts, lens)
+    uniq, n_uniq = kernels.segment_unique(flat, starts, lens) if with_unique else (None, lens)
     out = []
     for (aid, sizes, _, th), s0, n, nu in zip(
         rows, starts.tolist(), lens.tolist(), n_uniq.tolist(), strict=True
     ):
         sz = json.loads(sizes)
         offsets = np.cumsum([0] + sz[:-1], dtype=np.int64) if sz else np.zeros(0, np.int64)
-        out.append(Doc(aid, th, flat[s0 : s0 + n], offsets, sz, uniq[s0 : s0 + nu]))
+        out.append(
+            Doc(aid, th, flat[s0 : s0 + n], offsets, sz, None if uniq is None else uniq[s0 : s0 + nu])
+        )
     return out
 
 
@@ -312,7 +317,7 @@ class Window:
     docnos: dict[str, int] = field(default_factory=dict)
     keys: list[np.ndarray] = field(default_factory=list)  # (passages, bands) keys per batch
     row_docnos: list[np.ndarray] = field(default_factory=list)  # docno of each passage
-    arena: Arena = field(default_factory=lambda: Arena(0))  # the articles' shingles
+    arena: Arena = field(default_factory=Arena)  # the articles' shingles
 
 
 def sketch_batch(
@@ -438,7 +443,8 @@ def _verify_candidates(
     used = {ids[i] for i in unique(np.concatenate([pa, pb])).tolist()}
     partner_ids = used - set(docs)
     for doc in _docs_from_rows(
-        store.signature_rows(partner_ids, "passage_sizes, shingle_hashes, text_hash")
+        store.signature_rows(partner_ids, "passage_sizes, shingle_hashes, text_hash"),
+        with_unique=False,
     ):
         docs[doc.id] = doc
     # The articles of the pairs numbered in the order of `docs`: the window's batch
@@ -867,7 +873,7 @@ def _update(
     try:
         store.ensure_schema()
         store.check_params(params)
-        queued = store.queued() if progress is not None else 0
+        queued = store.queued()  # (shown in progress; sizes a window's `Arena`)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -890,11 +896,13 @@ def _update(
         if len(stale) < commit_every:
             break
     after = None  # where the last page of pending articles ended
+    arena = Arena()  # the shingles of each window's articles, one window after another
     while True:
         conn.execute("BEGIN IMMEDIATE")
         done = 0
         try:
-            window = Window(arena=Arena(commit_every))
+            arena.start(min(commit_every, max(1, queued - summary.indexed)))
+            window = Window(arena=arena)
             while done < commit_every:
                 rows, after = store.pending_articles(min(batch_size, commit_every - done), after)
                 if not rows:

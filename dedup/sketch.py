@@ -20,6 +20,7 @@ everything after that works on arrays of the whole batch:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -125,16 +126,28 @@ class Arena:
     """One array the shingles of a window's batches are copied into, batch after batch,
     so that verification reads every article's where it lies (`dedup.verify.verify_indexed`)
     instead of copying them all once more: at 100k articles 160 MB less memory to fault
-    in. Sized from the first batch for `docs` articles, a quarter over; pages never
-    written are never touched. A batch that does not fit starts a new array, sized
-    for the articles still expected (verification then copies, as without an arena)."""
+    in. Sized from the first batch for the `docs` articles expected (those queued, up to
+    a commit window), a quarter over; pages never written are never touched. A batch
+    that does not fit starts a new array, sized for the articles still expected
+    (verification then copies, as without an arena).
 
-    def __init__(self, docs: int) -> None:
-        self.docs = docs  # articles expected in all
+    One arena serves window after window (`start`): the next window writes over the
+    array from its start, pages already faulted in, once nothing of the last one points
+    into it any more."""
+
+    def __init__(self, docs: int = 0) -> None:
         self.base: np.ndarray | None = None
+        self.start(docs)
+
+    def start(self, docs: int) -> None:
+        """Begin a window of about `docs` articles."""
+        self.docs = docs  # articles expected in all
         self.fill = 0
         self.taken_docs = 0
         self.taken = 0  # shingles
+        # (a view of the array holds a reference to it: then it is left to them)
+        if self.base is not None and sys.getrefcount(self.base) > 2:
+            self.base = None
 
     def take(self, batch: Batch) -> None:
         """Copy the batch's shingles in; the batch then holds a view of them (`home`)."""

@@ -620,6 +620,32 @@ def test_verification_reads_shingles_where_the_arena_holds_them() -> None:
     assert hits(verify_pairs(every(split), params)) == want
 
 
+def test_an_arena_serves_the_next_window_only_when_nothing_points_into_it() -> None:
+    """`Arena.start`: the next window writes over the same array once the last window's
+    articles are gone; while one of them still holds a view, a new array is made and
+    its shingles stay as they were."""
+    from dedup.sketch import Arena
+
+    params = Params()
+    arena = Arena(4)
+    batch = sketch_texts([story(1), story(2)], params)
+    arena.take(batch)
+    first = id(arena.base)  # (ids: a reference held here would count as a user)
+    kept = batch.docs(["a", "b"])[0]
+    shingles = kept.shingles.copy()
+    del batch
+    arena.start(4)  # `kept` still points into the array
+    assert arena.base is None
+    arena.take(sketch_texts([story(3), story(4)], params))
+    assert id(arena.base) != first and np.array_equal(kept.shingles, shingles)
+    second = id(arena.base)
+    del kept
+    arena.start(4)  # nothing points into the second array any more
+    assert id(arena.base) == second
+    arena.take(sketch_texts([story(5)], params))
+    assert id(arena.base) == second and arena.fill == len(sketch_texts([story(5)], params).shingles)
+
+
 def test_a_failed_commit_window_loses_nothing_before_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
