@@ -72,10 +72,11 @@ def verify_indexed(
     compiled: (the k of the pairs kept, ascending; their `Pair`s; the share of each
     side's shingles found in the other, C(a|b) and C(b|a)).
 
-    The articles' shingles are concatenated once, in the order of `docs` (`_Table`: an
-    order that follows memory, as the batches made them, copies several times faster
-    than one that jumps around), and their sorted unique shingles computed from that
-    copy (each doc that has none yet is given its own, a view); `dedup.kernels.pair_hits`
+    The articles' shingles are read from one array (`_Table`, `dedup.sketch.unique_segments`):
+    the window's `Arena` as it is when they all lie there, else a copy in the order of
+    `docs` (an order that follows memory, as the batches made them, copies several times
+    faster than one that jumps around); their sorted unique shingles are computed from
+    it (each doc that has none yet is given its own, a view). `dedup.kernels.pair_hits`
     then counts every pair's shared shingles per passage, and only the pairs it keeps
     become Python objects.
     """
@@ -145,9 +146,9 @@ def expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 class _Table:
-    """Articles with their arrays concatenated, in the order given: shingles (passage
-    after passage), passage sizes, and the sorted unique shingles (computed here, in
-    one compiled call; `dedup.sketch.unique_segments`)."""
+    """Articles' arrays for the compiled verification: shingles (passage after passage)
+    in one array, the window's arena or a copy, and the sorted unique shingles computed
+    from it in one compiled call (`dedup.sketch.unique_segments`); passage sizes."""
 
     def __init__(self, docs: list[Doc]) -> None:
         self.shingles, self.start, self.len, self.set, self.set_len = unique_segments(docs)
