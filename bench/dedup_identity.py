@@ -12,7 +12,10 @@ versions side by side, e.g. the last commit in a worktree against the working co
 
 The corpus is an `articles_N.db` that `bench/dedup_bench.py` leaves in its --workdir (any
 articles database works). --commit-every below the number of articles also checks that
-windows give what one transaction gives. The CPU time of the update is printed too (one
+windows give what one transaction gives; with --cold-index as well, each window reads
+the LSH index back from the database as a new process does (nothing kept in memory
+between windows, every lookup reading the docnos of the runs it found from the stored
+segments), which must give the same fingerprints too. The CPU time of the update is printed too (one
 run: compare speed with alternating runs, the machine's noise is ~10%).
 """
 
@@ -60,9 +63,27 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, required=True, help="an articles database (copied, not changed)")
     ap.add_argument("--code", type=Path, default=ROOT, help="directory holding the dedup/ to run")
     ap.add_argument("--commit-every", type=int, default=None)
+    ap.add_argument(
+        "--cold-index",
+        action="store_true",
+        help="read the index back from the database in every window, runs of docnos from the blobs",
+    )
     args = ap.parse_args()
     sys.path.insert(0, str(args.code.resolve()))
     import dedup
+
+    if args.cold_index:
+        from dedup import lsh
+        from dedup.store import DedupStore
+
+        save = DedupStore.save_lsh
+
+        def save_and_forget(self: DedupStore, index: lsh.LshIndex) -> None:
+            save(self, index)
+            self.forget_lsh()
+
+        DedupStore.save_lsh = save_and_forget  # type: ignore[method-assign]
+        lsh.READ_RUNS_BELOW = 1
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "identity.db"

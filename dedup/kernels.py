@@ -276,6 +276,26 @@ def ranges(keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 @njit(cache=True, nogil=True)
+def long_runs(x: np.ndarray, least: int) -> np.ndarray:
+    """The values of the sorted `x` that occur at least `least` times, each once,
+    ascending (as `dedup.lsh.runs` then a filter, in one pass and without its arrays
+    of every distinct value: a segment of the index holds tens of millions)."""
+    n = len(x)
+    out = np.empty(n // max(least, 1) + 1, dtype=x.dtype)
+    k = 0
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and x[j] == x[i]:
+            j += 1
+        if j - i >= least:
+            out[k] = x[i]
+            k += 1
+        i = j
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def passage_shingles(
     words: np.ndarray, lens: np.ndarray, k: int, fold: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

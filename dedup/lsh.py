@@ -7,11 +7,16 @@ entries has O(log N) segments (a log-structured merge, as in Bentley and Saxe's
 static-to-dynamic transformation) and every lookup is one binary search per segment.
 Compared with one SQLite row per (bucket, article), this turns ~50 B-tree inserts
 and lookups per article into array appends and `np.searchsorted` over the batch.
+
+Read back from the database, a segment holds its keys and leaves its docnos there
+until a lookup finds entries (then it reads those runs from the blob) or a merge or
+removal needs them all: a new process adding a crawl's articles to a large index
+reads two thirds of it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -21,17 +26,73 @@ from dedup.sketch import sort
 # A merge stops growing a segment past this many entries: 8M keys are a 64 MB blob,
 # well under SQLite's 1 GB limit on one value, and merging them takes a second.
 MAX_SEGMENT = 8_000_000
+# A lookup reads the runs it found from a stored segment one by one when there are at
+# most one per this many entries (each read costs a few microseconds, like copying a
+# thousand entries), else the segment's docnos whole.
+READ_RUNS_BELOW = 1000
 
 
-@dataclass
+class DocnoSource(Protocol):
+    """Where the docnos of a segment that is stored but not read yet come from."""
+
+    def read_docnos(self, segment: Segment) -> np.ndarray: ...
+
+    def read_docno_ranges(self, segment: Segment, lo: np.ndarray, hi: np.ndarray) -> np.ndarray: ...
+
+
 class Segment:
-    keys: np.ndarray  # int64 bucket keys, sorted
-    docnos: np.ndarray  # int32 docno of each entry
-    id: int | None = None  # its row in dedup_lsh; None until written
-    tag: int = 0  # random, written with it (see `dedup.store`)
+    """Sorted (bucket key, docno) entries: `keys` int64 sorted, `docnos` int32.
+
+    A segment read from the database has its keys in memory and its docnos, until they
+    are needed whole (a merge, a removal), still in the database: a lookup reads just
+    the runs it found (`docnos_in`). A new crawl's update looks up a few thousand keys
+    in an index of tens of millions of entries, and the docnos are a third of its bytes.
+    """
+
+    __slots__ = ("keys", "_docnos", "id", "tag", "source")
+
+    def __init__(
+        self,
+        keys: np.ndarray,
+        docnos: np.ndarray | None = None,
+        id: int | None = None,  # its row in dedup_lsh; None until written
+        tag: int = 0,  # random, written with it (see `dedup.store`)
+        source: DocnoSource | None = None,  # where docnos=None are read from
+    ) -> None:
+        if docnos is None and source is None:
+            raise ValueError("a segment without its docnos needs a source to read them from")
+        self.keys, self._docnos, self.id, self.tag, self.source = keys, docnos, id, tag, source
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    @property
+    def docnos(self) -> np.ndarray:
+        """The docno of each entry (read whole from the source on first use)."""
+        if self._docnos is None:
+            if self.source is None:
+                raise RuntimeError(f"LSH segment {self.id}: its docnos were not read and it has no source")
+            self._docnos = self.source.read_docnos(self)
+        return self._docnos
+
+    @property
+    def docnos_read(self) -> bool:
+        return self._docnos is not None
+
+    def docnos_in(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """The docnos of entries lo[k]:hi[k], one run after the other (runs not empty).
+
+        Runs are read from the source one by one while they are few (up to one per
+        `READ_RUNS_BELOW` entries, when reading them costs less than reading all);
+        otherwise, or once they are in memory, taken from the whole array.
+        """
+        if self._docnos is None and len(lo) * READ_RUNS_BELOW <= len(self):
+            assert self.source is not None
+            return self.source.read_docno_ranges(self, lo, hi)
+        n = hi - lo
+        first = np.cumsum(n) - n
+        at = np.repeat(lo - first, n) + np.arange(int(n.sum()), dtype=np.int64)
+        return self.docnos[at]
 
 
 def make_segment(keys: np.ndarray, docnos: np.ndarray) -> Segment:
@@ -125,8 +186,7 @@ class LshIndex:
             least = -(-(max_bucket + 1) // max(1, len(self.segments)))
             found = [np.zeros(0, np.int64)]
             for s in self.segments:
-                keys, counts = runs(s.keys)
-                found.append(keys[counts >= least])
+                found.append(kernels.long_runs(s.keys, least))
             some = np.unique(np.concatenate(found))
             self._hot[max_bucket] = some[self.sizes(some) > max_bucket]
         return self._hot[max_bucket]
@@ -145,15 +205,11 @@ class LshIndex:
         for s in self.segments:
             lo, hi = kernels.ranges(s.keys, keys)
             n = hi - lo
-            total = int(n.sum())
-            if not total:
+            found = np.flatnonzero(n)
+            if not len(found):
                 continue
-            q = np.repeat(np.arange(len(keys), dtype=np.int64), n)
-            # Entry j of bucket q sits at lo[q] + (j - first entry of q in this list).
-            first = np.cumsum(n) - n
-            at = lo[q] + np.arange(total, dtype=np.int64) - first[q]
-            qs.append(q)
-            ds.append(s.docnos[at])
+            qs.append(np.repeat(found, n[found]))
+            ds.append(s.docnos_in(lo[found], hi[found]))
         if not qs:
             return np.zeros(0, np.int64), np.zeros(0, np.int32)
         if len(qs) == 1:

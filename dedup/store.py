@@ -15,8 +15,9 @@ Schema (browse it in Datasette; ids are `articles.id`):
 `dedup_lsh` (segment, tag, entries, buckets, docnos)
     The persisted LSH index, as segments of (band key, article) entries over all
     passages: `buckets` is a sorted int64 LE blob of band keys, `docnos` the int32 LE
-    docno of each entry (see `dedup.lsh`); `tag` is random, so a process that cached a
-    segment notices when a rebuild wrote another one under the same number.
+    docno of each entry (see `dedup.lsh`; a process reads the keys of every segment
+    and the docnos of the runs its lookups find); `tag` is random, so a process that
+    cached a segment notices when a rebuild wrote another one under the same number.
 `dedup_pairs` (a, b, a_share, b_share, a_hits, b_hits)
     Verified candidate pairs (a < b): the share of each side's shingles found in the
     other, and per passage (JSON {passage: shingles found}).
@@ -406,22 +407,42 @@ class DedupStore:
         key = self._db_key()
         cached = _LSH_CACHE.get(key, {}) if key else {}
         segs = {st: cached[st] for st in stored if st in cached}
+        for s in segs.values():
+            s.source = self  # (docnos not read yet are read through this connection now)
         missing = [seg for seg, tag in stored if (seg, tag) not in segs]
         for chunk in _chunks(missing, 50):
-            q = f"SELECT segment, tag, buckets, docnos FROM dedup_lsh WHERE segment IN ({_marks(len(chunk))})"
-            for seg, tag, kb, db in self.conn.execute(q, list(chunk)):
-                # Read-only views of the blobs (no copy on a little-endian machine):
-                # a segment is never changed in place, a merge or removal makes a new one.
-                segs[(seg, tag)] = Segment(
-                    np.frombuffer(kb, dtype="<i8").astype(np.int64, copy=False),
-                    np.frombuffer(db, dtype="<i4").astype(np.int32, copy=False),
-                    seg,
-                    tag,
-                )
+            # The keys only: docnos are read when a lookup finds their entries (`Segment`).
+            q = f"SELECT segment, tag, buckets FROM dedup_lsh WHERE segment IN ({_marks(len(chunk))})"
+            for seg, tag, kb in self.conn.execute(q, list(chunk)):
+                # A read-only view of the blob (no copy on a little-endian machine): a
+                # segment is never changed in place, a merge or removal makes a new one.
+                keys = np.frombuffer(kb, dtype="<i8").astype(np.int64, copy=False)
+                segs[(seg, tag)] = Segment(keys, None, seg, tag, source=self)
         # The index owns the segments now: a merge must be able to free them. `save_lsh`
         # puts the committed ones back in the cache.
         _LSH_CACHE.pop(key, None)
         return LshIndex([segs[i] for i in stored])
+
+    def read_docnos(self, segment: Segment) -> np.ndarray:
+        """A stored segment's docnos, whole (`dedup.lsh.DocnoSource`)."""
+        row = self.conn.execute(
+            "SELECT docnos, tag FROM dedup_lsh WHERE segment = ?", [segment.id]
+        ).fetchone()
+        if row is None or row[1] != segment.tag:
+            raise RuntimeError(f"LSH segment {segment.id} changed while it was being read")
+        return np.frombuffer(row[0], dtype="<i4").astype(np.int32, copy=False)
+
+    def read_docno_ranges(self, segment: Segment, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """A stored segment's docnos of entries lo[k]:hi[k], run after run, read from
+        the blob in place (`dedup.lsh.DocnoSource`)."""
+        if segment.id is None:
+            raise ValueError("a segment not stored yet has no docnos in the database")
+        parts = []
+        with self.conn.blobopen("dedup_lsh", "docnos", segment.id, readonly=True) as blob:
+            for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+                blob.seek(a * 4)
+                parts.append(blob.read((b - a) * 4))
+        return np.frombuffer(b"".join(parts), dtype="<i4").astype(np.int32, copy=False)
 
     def save_lsh(self, index: LshIndex) -> None:
         """Write the segments not stored yet and delete stored ones the index merged away."""
@@ -447,6 +468,9 @@ class DedupStore:
                 s.id = int(cur.lastrowid or 0)
         key = self._db_key()
         if key:
+            # (without this connection: the next `load_lsh` reads through its own)
+            for s in index.segments:
+                s.source = None
             _LSH_CACHE[key] = {(s.id, s.tag): s for s in index.segments if s.id is not None}
 
     def forget_lsh(self) -> None:
@@ -455,9 +479,17 @@ class DedupStore:
 
     def bucket_articles(self, key: int) -> list[str]:
         """Article ids in the LSH bucket `key`, for inspection."""
-        index = self.load_lsh()
-        _, docnos = index.members(np.array([key], dtype=np.int64))
-        return sorted(self.docnos_to_ids(docnos.tolist()).values())
+        # (in one read transaction: the segments listed are the ones whose docnos are read)
+        own = not self.conn.in_transaction
+        if own:
+            self.conn.execute("BEGIN")
+        try:
+            index = self.load_lsh()
+            _, docnos = index.members(np.array([key], dtype=np.int64))
+            return sorted(self.docnos_to_ids(docnos.tolist()).values())
+        finally:
+            if own:
+                self.conn.execute("COMMIT")
 
     def _db_key(self) -> str | None:
         for _, name, path in self.conn.execute("PRAGMA database_list"):

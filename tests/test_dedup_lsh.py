@@ -54,6 +54,52 @@ def test_lookups_equal_a_dict_of_buckets(batches: list, compact: bool) -> None:
         assert sizes[i] == len(got)
 
 
+@settings(max_examples=60, deadline=None)
+@given(entries, st.booleans(), st.sampled_from([1, 10**9]))
+def test_a_stored_index_read_back_answers_the_same(batches: list, compact: bool, runs_below: int) -> None:
+    """Read back in a new process (nothing cached), segments hold their keys and read
+    their docnos when a lookup needs them: the runs it found one by one, or whole."""
+    import tempfile
+
+    from dedup import lsh
+
+    keys = np.arange(-6, 42, dtype=np.int64)
+    q0, d0 = _index(batches, compact).members(keys)
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
+        mp.setattr(lsh, "READ_RUNS_BELOW", runs_below)
+        store = DedupStore(sqlite3.connect(Path(tmp) / "x.db", isolation_level=None))
+        store.ensure_schema()
+        store.save_lsh(_index(batches, compact))
+        store.forget_lsh()  # (as a new process finds it)
+        index = store.load_lsh()
+        assert not any(s.docnos_read for s in index.segments)
+        q, d = index.members(keys)
+        assert q.tolist() == q0.tolist() and d.tolist() == d0.tolist()
+        # One run per entry or fewer is few enough with a bound of 1: nothing was read
+        # whole; with a bound nothing reaches, every segment a lookup found was.
+        found = [bool(index.sizes(keys[np.isin(keys, s.keys)]).any()) for s in index.segments]
+        assert [s.docnos_read for s in index.segments] == [f and runs_below > 1 for f in found]
+        store.conn.close()
+
+
+def test_docnos_not_read_come_from_the_blob_in_place(tmp_path: Path) -> None:
+    """A lookup of a few keys in a large stored segment reads just their runs."""
+    store = DedupStore(sqlite3.connect(tmp_path / "x.db", isolation_level=None))
+    store.ensure_schema()
+    index = LshIndex()
+    n = 200_000
+    index.add(np.arange(n, dtype=np.int64) // 2, np.arange(n, dtype=np.int32) + 7)
+    store.save_lsh(index)
+    store.forget_lsh()
+    index = store.load_lsh()
+    q, d = index.members(np.array([3, 50_000, n], dtype=np.int64))
+    assert q.tolist() == [0, 0, 1, 1] and d.tolist() == [13, 14, 100_007, 100_008]
+    assert not index.segments[0].docnos_read
+    # Whole when they are needed whole (a removal rewrites the segment).
+    index.remove(np.array([13]))
+    assert index.sizes(np.array([3], dtype=np.int64)).tolist() == [1]
+
+
 @settings(max_examples=150, deadline=None)
 @given(entries, st.booleans(), st.integers(0, 6))
 def test_hot_keys_are_the_buckets_over_the_bound(batches: list, compact: bool, bound: int) -> None:
@@ -104,6 +150,17 @@ def test_segment_unique_equals_unique_per_segment(segments: list) -> None:  # ty
     out, n = segment_unique(values, starts, lens)
     for seg, s0, k in zip(segments, starts.tolist(), n.tolist(), strict=True):
         assert out[s0 : s0 + k].tolist() == unique(np.array(seg, np.uint32)).tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(-3, 12)), st.integers(1, 5))
+def test_long_runs_are_the_values_repeated_enough(values: list[int], least: int) -> None:
+    from dedup import kernels
+    from dedup.lsh import runs
+
+    x = np.sort(np.array(values, dtype=np.int64))
+    keys, counts = runs(x)
+    assert kernels.long_runs(x, least).tolist() == keys[counts >= least].tolist()
 
 
 def test_radix_sort_sorts_every_length_and_byte() -> None:
