@@ -235,10 +235,10 @@ def member_stats(
 
 
 @njit(cache=True, nogil=True)
-def _gallop(keys: np.ndarray, at: int, x: np.int64, right: bool) -> int:
-    """The first position >= `at` whose key is >= x (> x when `right`), in sorted `keys`:
-    steps of 1, 2, 4, ... from `at`, then a binary search within the last step."""
-    n = len(keys)
+def _gallop(keys: np.ndarray, at: int, n: int, x: np.int64, right: bool) -> int:
+    """The first position in at..n whose key is >= x (> x when `right`), in sorted
+    `keys[:n]` (n if none): steps of 1, 2, 4, ... from `at`, then a binary search
+    within the last step."""
     base = at
     step = 1
     while base + step - 1 < n and (keys[base + step - 1] <= x if right else keys[base + step - 1] < x):
@@ -270,8 +270,36 @@ def ranges(keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarra
         x = queries[q]
         if q and x < queries[q - 1]:
             at = 0  # not sorted after all: start over
-        at = lo[q] = _gallop(keys, at, x, False)
-        hi[q] = _gallop(keys, at, x, True)
+        at = lo[q] = _gallop(keys, at, len(keys), x, False)
+        hi[q] = _gallop(keys, at, len(keys), x, True)
+    return lo, hi
+
+
+@njit(cache=True, nogil=True)
+def banded_ranges(
+    low: np.ndarray, band_at: np.ndarray, queries: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`ranges` over keys held as bands (`dedup.lsh.Segment`): key (b << 32) | v is v
+    in low[band_at[b]:band_at[b + 1]], whose values are sorted; a query outside every
+    band finds nothing (lo = hi)."""
+    lo = np.empty(len(queries), dtype=np.int64)
+    hi = np.empty(len(queries), dtype=np.int64)
+    bands = len(band_at) - 1
+    at = 0
+    band = -1
+    for q in range(len(queries)):
+        x = queries[q]
+        b = x >> 32
+        if b < 0 or b >= bands:
+            lo[q] = hi[q] = 0
+            continue
+        if b != band or x < queries[q - 1]:
+            band = b
+            at = band_at[b]  # (a new band, or not sorted after all: start over)
+        v = x & 0xFFFFFFFF
+        end = band_at[b + 1]
+        at = lo[q] = _gallop(low, at, end, v, False)
+        hi[q] = _gallop(low, at, end, v, True)
     return lo, hi
 
 

@@ -8,10 +8,10 @@ static-to-dynamic transformation) and every lookup is one binary search per segm
 Compared with one SQLite row per (bucket, article), this turns ~50 B-tree inserts
 and lookups per article into array appends and `np.searchsorted` over the batch.
 
-Read back from the database, a segment holds its keys and leaves its docnos there
-until a lookup finds entries (then it reads those runs from the blob) or a merge or
-removal needs them all: a new process adding a crawl's articles to a large index
-reads two thirds of it.
+Read back from the database, a segment holds its keys (as uint32 per band, half
+their size) and leaves its docnos there until a lookup finds entries (then it reads
+those runs from the blob) or a merge or removal needs them all: a new process adding
+a crawl's articles to a large index holds a third of its bytes (see `Segment`).
 """
 
 from __future__ import annotations
@@ -43,28 +43,77 @@ class DocnoSource(Protocol):
 class Segment:
     """Sorted (bucket key, docno) entries: `keys` int64 sorted, `docnos` int32.
 
-    A segment read from the database has its keys in memory and its docnos, until they
-    are needed whole (a merge, a removal), still in the database: a lookup reads just
-    the runs it found (`docnos_in`). A new crawl's update looks up a few thousand keys
-    in an index of tens of millions of entries, and the docnos are a third of its bytes.
+    Read back from the database, a segment leaves its docnos there until they are
+    needed whole (a merge, a removal): a lookup reads just the runs it found
+    (`docnos_in`). And its keys, when they are band keys of one row each, (band << 32)
+    | MinHash value, are held as bands: each band's values as uint32 (`low`, sorted
+    within a band) and where each band starts (`band_at`), half the bytes of int64
+    keys; `keys` makes the int64 array when something needs it whole. A new crawl's
+    update looks up a few thousand keys in an index of tens of millions of entries: it
+    reads a third of the index's bytes.
     """
 
-    __slots__ = ("keys", "_docnos", "id", "tag", "source")
+    __slots__ = ("_keys", "low", "band_at", "_docnos", "id", "tag", "source")
 
     def __init__(
         self,
-        keys: np.ndarray,
+        keys: np.ndarray | None,
         docnos: np.ndarray | None = None,
         id: int | None = None,  # its row in dedup_lsh; None until written
         tag: int = 0,  # random, written with it (see `dedup.store`)
         source: DocnoSource | None = None,  # where docnos=None are read from
+        *,
+        banded: tuple[np.ndarray, np.ndarray] | None = None,  # (low, band_at) for keys=None
     ) -> None:
         if docnos is None and source is None:
             raise ValueError("a segment without its docnos needs a source to read them from")
-        self.keys, self._docnos, self.id, self.tag, self.source = keys, docnos, id, tag, source
+        if (keys is None) == (banded is None):
+            raise ValueError("a segment has its keys either as int64 or as bands")
+        self._keys, self._docnos, self.id, self.tag, self.source = keys, docnos, id, tag, source
+        self.low: np.ndarray | None = None
+        self.band_at: np.ndarray | None = None
+        if banded is not None:
+            self.low, self.band_at = banded
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self._keys) if self._keys is not None else len(self.low)  # type: ignore[arg-type]
+
+    @property
+    def keys(self) -> np.ndarray:
+        """The int64 keys (made from the bands, not kept, when the segment holds bands)."""
+        if self._keys is not None:
+            return self._keys
+        assert self.low is not None and self.band_at is not None
+        band = np.repeat(np.arange(len(self.band_at) - 1, dtype=np.int64), np.diff(self.band_at))
+        return (band << 32) | self.low.astype(np.int64)
+
+    def ranges(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`kernels.ranges` of sorted int64 queries in this segment's keys."""
+        if self._keys is not None:
+            return kernels.ranges(self._keys, queries)
+        assert self.low is not None and self.band_at is not None
+        return kernels.banded_ranges(self.low, self.band_at, queries)
+
+    def long_runs(self, least: int) -> np.ndarray:
+        """`kernels.long_runs` of this segment's keys, as int64 keys."""
+        if self._keys is not None:
+            return kernels.long_runs(self._keys, least)
+        assert self.low is not None and self.band_at is not None
+        at = self.band_at.tolist()
+        found = [np.zeros(0, np.int64)] + [
+            (b << 32) | kernels.long_runs(self.low[at[b] : at[b + 1]], least).astype(np.int64)
+            for b in range(len(at) - 1)
+        ]
+        return np.concatenate(found)
+
+    def without(self, hit: np.ndarray) -> Segment:
+        """A new segment (not stored) of the entries not `hit`, its keys held alike."""
+        docnos = self.docnos[~hit]
+        if self._keys is not None:
+            return Segment(self._keys[~hit], docnos)
+        assert self.low is not None and self.band_at is not None
+        kept = np.concatenate(([0], np.cumsum(~hit)))
+        return Segment(None, docnos, banded=(self.low[~hit], kept[self.band_at]))
 
     @property
     def docnos(self) -> np.ndarray:
@@ -120,13 +169,14 @@ def make_segment(keys: np.ndarray, docnos: np.ndarray) -> Segment:
 def merge(a: Segment, b: Segment) -> Segment:
     """One sorted segment of both (linear: b's entries are placed among a's)."""
     n = len(a) + len(b)
-    at = np.searchsorted(a.keys, b.keys, side="right") + np.arange(len(b))
+    a_keys, b_keys = a.keys, b.keys  # (made once, for a segment that holds bands)
+    at = np.searchsorted(a_keys, b_keys, side="right") + np.arange(len(b))
     from_b = np.zeros(n, dtype=bool)
     from_b[at] = True
     keys = np.empty(n, dtype=np.int64)
     docnos = np.empty(n, dtype=np.int32)
-    keys[at], docnos[at] = b.keys, b.docnos
-    keys[~from_b], docnos[~from_b] = a.keys, a.docnos
+    keys[at], docnos[at] = b_keys, b.docnos
+    keys[~from_b], docnos[~from_b] = a_keys, a.docnos
     return Segment(keys, docnos)
 
 
@@ -170,7 +220,7 @@ class LshIndex:
             if not hit.any():
                 kept.append(s)
             elif not hit.all():
-                kept.append(Segment(s.keys[~hit], s.docnos[~hit]))
+                kept.append(s.without(hit))
         self.segments = kept
         self._hot.clear()
 
@@ -186,7 +236,7 @@ class LshIndex:
             least = -(-(max_bucket + 1) // max(1, len(self.segments)))
             found = [np.zeros(0, np.int64)]
             for s in self.segments:
-                found.append(kernels.long_runs(s.keys, least))
+                found.append(s.long_runs(least))
             some = np.unique(np.concatenate(found))
             self._hot[max_bucket] = some[self.sizes(some) > max_bucket]
         return self._hot[max_bucket]
@@ -195,7 +245,7 @@ class LshIndex:
         """Number of articles in each bucket of `keys`."""
         out = np.zeros(len(keys), dtype=np.int64)
         for s in self.segments:
-            lo, hi = kernels.ranges(s.keys, keys)
+            lo, hi = s.ranges(keys)
             out += hi - lo
         return out
 
@@ -203,7 +253,7 @@ class LshIndex:
         """(position in `keys`, docno) of every entry in these buckets, by position."""
         qs, ds = [], []
         for s in self.segments:
-            lo, hi = kernels.ranges(s.keys, keys)
+            lo, hi = s.ranges(keys)
             n = hi - lo
             found = np.flatnonzero(n)
             if not len(found):

@@ -167,6 +167,10 @@ QUEUE_SCHEMA = (
     "CREATE TRIGGER IF NOT EXISTS dedup_gone_delete AFTER DELETE ON articles BEGIN "
     "INSERT OR IGNORE INTO dedup_gone (article_id) VALUES (old.id); END",
 )
+# Stored LSH keys are read this many at a time (8 MiB), and held as bands when they are
+# band keys of fewer bands than this (see `DedupStore._read_segment_keys`).
+KEYS_READ = 2**20
+MAX_BANDS = 1024
 # Loaded LSH segments per database file: {path: {segment id: Segment}}.
 _LSH_CACHE: dict[str | None, dict[tuple[int, int], Segment]] = {}
 _CHUNK = 500  # ids per IN (...) query, below SQLite's variable limit
@@ -410,18 +414,41 @@ class DedupStore:
         for s in segs.values():
             s.source = self  # (docnos not read yet are read through this connection now)
         missing = [seg for seg, tag in stored if (seg, tag) not in segs]
-        for chunk in _chunks(missing, 50):
+        tags = dict(stored)
+        for seg in missing:
             # The keys only: docnos are read when a lookup finds their entries (`Segment`).
-            q = f"SELECT segment, tag, buckets FROM dedup_lsh WHERE segment IN ({_marks(len(chunk))})"
-            for seg, tag, kb in self.conn.execute(q, list(chunk)):
-                # A read-only view of the blob (no copy on a little-endian machine): a
-                # segment is never changed in place, a merge or removal makes a new one.
-                keys = np.frombuffer(kb, dtype="<i8").astype(np.int64, copy=False)
-                segs[(seg, tag)] = Segment(keys, None, seg, tag, source=self)
+            segs[(seg, tags[seg])] = self._read_segment_keys(seg, tags[seg])
         # The index owns the segments now: a merge must be able to free them. `save_lsh`
         # puts the committed ones back in the cache.
         _LSH_CACHE.pop(key, None)
         return LshIndex([segs[i] for i in stored])
+
+    def _read_segment_keys(self, seg: int, tag: int) -> Segment:
+        """A stored segment with its keys read and its docnos left in the database.
+
+        Band keys of one row each, (band << 32) | value, are read as bands (uint32
+        values and where each band starts, `dedup.lsh.Segment`), a piece of the blob at
+        a time; other keys (hashed over several rows) as the int64 array they are.
+        """
+        with self.conn.blobopen("dedup_lsh", "buckets", seg, readonly=True) as blob:
+            n = len(blob) // 8
+            if n:
+                first = int(np.frombuffer(blob.read(8), "<i8")[0])
+                blob.seek((n - 1) * 8)
+                last = int(np.frombuffer(blob.read(8), "<i8")[0])
+                blob.seek(0)
+            if not n or first < 0 or (last >> 32) >= MAX_BANDS:
+                keys = np.frombuffer(blob.read(), "<i8").astype(np.int64, copy=False)
+                return Segment(keys, None, seg, tag, source=self)
+            bands = (last >> 32) + 1
+            starts = np.arange(bands + 1, dtype=np.int64) << 32
+            low = np.empty(n, dtype=np.uint32)
+            band_at = np.zeros(bands + 1, dtype=np.int64)
+            for at in range(0, n, KEYS_READ):
+                piece = np.frombuffer(blob.read(min(KEYS_READ, n - at) * 8), "<i8")
+                low[at : at + len(piece)] = piece.view("<u4")[0::2]  # (the low halves)
+                band_at += np.searchsorted(piece, starts)
+        return Segment(None, None, seg, tag, source=self, banded=(low, band_at))
 
     def read_docnos(self, segment: Segment) -> np.ndarray:
         """A stored segment's docnos, whole (`dedup.lsh.DocnoSource`)."""
