@@ -27,8 +27,9 @@ from dedup.sketch import sort
 # well under SQLite's 1 GB limit on one value, and merging them takes a second.
 MAX_SEGMENT = 8_000_000
 # A lookup reads the runs it found from a stored segment one by one when there are at
-# most one per this many entries (each read costs a few microseconds, like copying a
-# thousand entries), else the segment's docnos whole.
+# most one per this many entries, else the segment's docnos whole. Measured on a 1M
+# index: a run costs 0.6-1 us to read, the whole array some 40 ns an entry, so runs
+# this sparse cost a few percent of reading it whole.
 READ_RUNS_BELOW = 1000
 
 
