@@ -69,6 +69,7 @@ def prepare(n: int, workdir: Path) -> tuple[Path, Path]:
     (generating and storing 1M articles takes a while)."""
     from crawler.store import PAGE_SIZE, Store
 
+    workdir.mkdir(parents=True, exist_ok=True)
     db, extra = workdir / f"articles_{n}.db", workdir / f"add_{n}.jsonl"
     if db.exists() and extra.exists() and sum(1 for _ in extra.open()) < 2 * ADD:
         # (kept from a version that added ADD articles once: the next 2 * ADD instead)
@@ -176,14 +177,19 @@ def run_size(n: int, workdir: Path, params: dict[str, int]) -> dict:
     conn.close()
     child = resource.getrusage(resource.RUSAGE_CHILDREN)
     cold_wall = time.perf_counter()
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     subprocess.run(
         [sys.executable, "-c", "from newsdedup.cli import cli; cli()", "dedup", "--db", str(db),
          "--no-progress"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        check=True, capture_output=True, env={**os.environ, "PYTHONPATH": path},
+    )  # fmt: skip  (the checkout's newsdedup, installed or not)
     cold_wall = time.perf_counter() - cold_wall
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cold_cpu = after.ru_utime - child.ru_utime + after.ru_stime - child.ru_stime
+    with sqlite3.connect(str(db)) as check:
+        left = check.execute("SELECT COUNT(*) FROM dedup_queue").fetchone()[0]
+    if left:
+        raise SystemExit(f"newsdedup dedup in a new process left {left} articles unindexed")
     return {
         "articles": n,
         "docs_per_s_per_core": round(n / cpu, 1),
