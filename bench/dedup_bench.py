@@ -186,8 +186,9 @@ def run_size(n: int, workdir: Path, params: dict[str, int]) -> dict:
     cold_wall = time.perf_counter() - cold_wall
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cold_cpu = after.ru_utime - child.ru_utime + after.ru_stime - child.ru_stime
-    with sqlite3.connect(str(db)) as check:
-        left = check.execute("SELECT COUNT(*) FROM dedup_queue").fetchone()[0]
+    check = sqlite3.connect(str(db))
+    left = check.execute("SELECT COUNT(*) FROM dedup_queue").fetchone()[0]
+    check.close()
     if left:
         raise SystemExit(f"newsdedup dedup in a new process left {left} articles unindexed")
     return {
