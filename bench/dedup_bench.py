@@ -6,7 +6,8 @@ more articles to the full index, and then to withdraw 1,000 deleted articles and
 re-index 1,000 changed ones (each `dedup.update` after the articles table changed, in
 the process that built the index), and to add 1,000 more with `newsdedup dedup` in a
 new process, as a user's next crawl or ingest does (add_1000_new_process_s: the
-command's wall time, start-up and reading the index back included).
+command's wall time, start-up and reading the index back included), and to withdraw
+1,000 more deleted ones the same way (delete_1000_new_process_s).
 With --baseline, a plain datasketch run over the same articles (default MinHash,
 in-memory MinHashLSH at 0.5, union-find).
 
@@ -175,22 +176,15 @@ def run_size(n: int, workdir: Path, params: dict[str, int]) -> dict:
         store.upsert_articles(more[ADD:])
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
-    child = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cold_wall = time.perf_counter()
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    subprocess.run(
-        [sys.executable, "-c", "from newsdedup.cli import cli; cli()", "dedup", "--db", str(db),
-         "--no-progress"],
-        check=True, capture_output=True, env={**os.environ, "PYTHONPATH": path},
-    )  # fmt: skip  (the checkout's newsdedup, installed or not)
-    cold_wall = time.perf_counter() - cold_wall
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cold_cpu = after.ru_utime - child.ru_utime + after.ru_stime - child.ru_stime
-    check = sqlite3.connect(str(db))
-    left = check.execute("SELECT COUNT(*) FROM dedup_queue").fetchone()[0]
-    check.close()
-    if left:
-        raise SystemExit(f"newsdedup dedup in a new process left {left} articles unindexed")
+    cold_wall, cold_cpu = _dedup_in_new_process(db)
+    # And 1,000 others deleted, spread over the index, withdrawn by a new process.
+    conn = sqlite3.connect(str(db), isolation_level=None)
+    ids = [r[0] for r in conn.execute("SELECT id FROM articles ORDER BY id")]
+    step = len(ids) // ADD
+    conn.executemany("DELETE FROM articles WHERE id = ?", [(i,) for i in ids[step // 3 :: step][:ADD]])
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    cold_drop_wall, cold_drop_cpu = _dedup_in_new_process(db)
     return {
         "articles": n,
         "docs_per_s_per_core": round(n / cpu, 1),
@@ -207,6 +201,8 @@ def run_size(n: int, workdir: Path, params: dict[str, int]) -> dict:
         "add_indexed": added["indexed"],
         "add_1000_new_process_s": round(cold_wall, 2),
         "add_1000_new_process_cpu_s": round(cold_cpu, 2),
+        "delete_1000_new_process_s": round(cold_drop_wall, 2),
+        "delete_1000_new_process_cpu_s": round(cold_drop_cpu, 2),
         "delete_1000_s": round(drop_wall, 2),
         "delete_withdrawn": dropped["withdrawn"],
         "change_1000_s": round(edit_wall, 2),
@@ -216,6 +212,29 @@ def run_size(n: int, workdir: Path, params: dict[str, int]) -> dict:
         "multi_clusters": summary["multi_clusters"],
         "containers": summary["containers"],
     }
+
+
+def _dedup_in_new_process(db: Path) -> tuple[float, float]:
+    """`newsdedup dedup` on `db` in a process of its own: (wall s, CPU s)."""
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter()
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    subprocess.run(
+        [sys.executable, "-c", "from newsdedup.cli import cli; cli()", "dedup", "--db", str(db),
+         "--no-progress"],
+        check=True, capture_output=True, env={**os.environ, "PYTHONPATH": path},
+    )  # fmt: skip  (the checkout's newsdedup, installed or not)
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    check = sqlite3.connect(str(db))
+    left = check.execute("SELECT COUNT(*) FROM dedup_queue").fetchone()[0]
+    gone = check.execute("SELECT COUNT(*) FROM dedup_gone").fetchone()[0]
+    check.close()
+    if left or gone:
+        raise SystemExit(
+            f"newsdedup dedup in a new process left {left} articles unindexed, {gone} deleted"
+        )
+    return wall, after.ru_utime - child.ru_utime + after.ru_stime - child.ru_stime
 
 
 def run_baseline(n: int) -> dict:

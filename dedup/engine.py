@@ -533,10 +533,11 @@ def withdraw(store: DedupStore, stale: dict[str, int], params: Params, summary: 
     graph.load_pairs(ids)
     lost = {x for i in ids for x in graph.g.neighbors(i)} - set(ids)
     names: dict[int, str] = {}
-    rows, _ = _key_rows(params, store.signatures_of(ids), names)
+    rows, row_doc = _key_rows(params, store.signatures_of(ids), names)
     keys = unique(rows)
     before = index.sizes(keys)
-    index.remove(np.fromiter(stale.values(), np.int64, len(stale)))
+    # (their entries stay in the segments until they are a tenth of the index)
+    index.withdraw(rows.ravel(), np.repeat(row_doc, params.bands))
     cooled = keys[(before > params.max_bucket) & (index.sizes(keys) <= params.max_bucket)]
     members, linked = store.forget_articles(ids)
     for i in ids:
@@ -551,6 +552,8 @@ def withdraw(store: DedupStore, stale: dict[str, int], params: Params, summary: 
         sets = _pair_holders(store, index, graph, cooled, params, changed, summary)
     _recompute(store, graph, changed, params, summary, sets)
     store.refresh_container_counts(linked)
+    if index.needs_purge():
+        index.purge()
     index.compact()
     store.save_lsh(index)
 

@@ -8,6 +8,14 @@ static-to-dynamic transformation) and every lookup is one binary search per segm
 Compared with one SQLite row per (bucket, article), this turns ~50 B-tree inserts
 and lookups per article into array appends and `np.searchsorted` over the batch.
 
+Withdrawing an article (deleted, or changed and about to be indexed anew) does not
+rewrite the segments that hold its entries: its entries are recorded as withdrawn
+(`LshIndex.withdraw`), lookups leave them out (bucket sizes count them off, members
+skip their article numbers), and they leave the segments physically only once they
+are more than `PURGE_SHARE` of the index (`LshIndex.purge`), as deleted documents
+wait for a merge in Lucene's segments. Withdrawing 1,000 spread articles from a 1M
+index otherwise reads every segment's article numbers and rewrites every segment.
+
 Read back from the database, a segment holds its keys (as uint32 per band, half
 their size) and leaves its docnos there until a lookup finds entries (then it reads
 those runs from the blob) or a merge or removal needs them all: a new process adding
@@ -31,6 +39,9 @@ MAX_SEGMENT = 8_000_000
 # index: a run costs 0.6-1 us to read, the whole array some 40 ns an entry, so runs
 # this sparse cost a few percent of reading it whole.
 READ_RUNS_BELOW = 1000
+# Withdrawn entries leave the segments (each segment holding some is rewritten) once
+# they are more than this share of all entries: until then lookups skip them.
+PURGE_SHARE = 0.1
 
 
 class DocnoSource(Protocol):
@@ -181,6 +192,21 @@ def merge(a: Segment, b: Segment) -> Segment:
     return Segment(keys, docnos)
 
 
+def _flags(docnos: np.ndarray) -> np.ndarray:
+    """A flag per docno up to the largest of these, set for these."""
+    flags = np.zeros(int(docnos.max()) + 1 if len(docnos) else 0, dtype=bool)
+    flags[docnos] = True
+    return flags
+
+
+def _flagged(flags: np.ndarray, docnos: np.ndarray) -> np.ndarray:
+    """For each docno, whether `flags` (see `_flags`) has it set."""
+    inside = docnos < len(flags)
+    out = np.zeros(len(docnos), dtype=bool)
+    out[inside] = flags[docnos[inside]]
+    return out
+
+
 def runs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(distinct values, how many times each occurs) of a sorted array."""
     if not len(x):
@@ -193,36 +219,81 @@ class LshIndex:
     """Segments, oldest (largest) first. Lookups take sorted unique int64 keys (any
     keys work; sorted ones are found fastest, see `dedup.kernels.ranges`)."""
 
-    def __init__(self, segments: list[Segment] | None = None) -> None:
+    def __init__(
+        self, segments: list[Segment] | None = None, withdrawn: list[Segment] | None = None
+    ) -> None:
         self.segments: list[Segment] = list(segments or [])
+        # Entries of withdrawn articles still in `segments`, one part per `withdraw`
+        # (stored ones have an id, see `dedup.store`); lookups leave them out.
+        self.withdrawn: list[Segment] = list(withdrawn or [])
+        self._gone: Segment | None = None  # the parts as one segment (see `_withdrawn`)
+        self._gone_nos: np.ndarray = np.zeros(0, dtype=bool)  # withdrawn, by docno
         self._hot: dict[int, np.ndarray] = {}  # max_bucket -> `hot(max_bucket)`
 
     def __len__(self) -> int:
-        return sum(len(s) for s in self.segments)
+        """Entries that lookups see (withdrawn ones left out)."""
+        return sum(len(s) for s in self.segments) - sum(len(w) for w in self.withdrawn)
 
     def add(self, keys: np.ndarray, docnos: np.ndarray) -> None:
         if len(keys):
             self.segments.append(make_segment(keys, docnos))
             self._hot.clear()
 
+    def withdraw(self, keys: np.ndarray, docnos: np.ndarray) -> None:
+        """Leave these entries (key, docno), all of their articles', out of every lookup
+        from now on. They must be in the index, and their docnos never used again."""
+        if len(keys):
+            self.withdrawn.append(make_segment(keys, docnos))
+            self._gone = None
+            self._hot.clear()
+
+    def needs_purge(self) -> bool:
+        withdrawn = sum(len(w) for w in self.withdrawn)
+        return withdrawn > 0 and withdrawn > PURGE_SHARE * sum(len(s) for s in self.segments)
+
+    def purge(self) -> None:
+        """Drop the withdrawn entries from the segments holding them (`remove`)."""
+        if self.withdrawn:
+            gone = np.concatenate([w.docnos for w in self.withdrawn])
+            self.withdrawn = []
+            self._gone = None
+            self.remove(gone)
+
+    def _withdrawn(self) -> Segment | None:
+        """The withdrawn entries as one segment (and `_gone_nos` set), None if none."""
+        if not self.withdrawn:
+            return None
+        if self._gone is None:
+            if len(self.withdrawn) == 1:
+                self._gone = self.withdrawn[0]
+            else:
+                self._gone = make_segment(
+                    np.concatenate([w.keys for w in self.withdrawn]),
+                    np.concatenate([w.docnos for w in self.withdrawn]),
+                )
+            self._gone_nos = _flags(self._gone.docnos)
+        return self._gone
+
     def remove(self, docnos: np.ndarray) -> None:
         """Drop every entry of these docnos: each segment holding some is replaced by one
-        without them (not stored yet, see `dedup.store.DedupStore.save_lsh`)."""
+        without them (not stored yet, see `dedup.store.DedupStore.save_lsh`). Their
+        withdrawn entries, if any, are dropped with them (see `withdraw`)."""
         docnos = np.asarray(docnos, dtype=np.int64)
         if not len(docnos):
             return
-        gone = np.zeros(int(docnos.max()) + 1, dtype=bool)
-        gone[docnos] = True
+        gone = _flags(docnos)
         kept = []
         for s in self.segments:
-            hit = np.zeros(len(s), dtype=bool)
-            inside = s.docnos < len(gone)
-            hit[inside] = gone[s.docnos[inside]]
+            hit = _flagged(gone, s.docnos)
             if not hit.any():
                 kept.append(s)
             elif not hit.all():
                 kept.append(s.without(hit))
         self.segments = kept
+        if self.withdrawn:
+            parts = [w.without(_flagged(gone, w.docnos)) for w in self.withdrawn]
+            self.withdrawn = [w for w in parts if len(w)]
+            self._gone = None
         self._hot.clear()
 
     def hot(self, max_bucket: int) -> np.ndarray:
@@ -248,19 +319,28 @@ class LshIndex:
         for s in self.segments:
             lo, hi = s.ranges(keys)
             out += hi - lo
+        gone = self._withdrawn()
+        if gone is not None:
+            lo, hi = gone.ranges(keys)
+            out -= hi - lo
         return out
 
     def members(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(position in `keys`, docno) of every entry in these buckets, by position."""
         qs, ds = [], []
+        gone = self._withdrawn()
         for s in self.segments:
             lo, hi = s.ranges(keys)
             n = hi - lo
             found = np.flatnonzero(n)
             if not len(found):
                 continue
-            qs.append(np.repeat(found, n[found]))
-            ds.append(s.docnos_in(lo[found], hi[found]))
+            q, d = np.repeat(found, n[found]), s.docnos_in(lo[found], hi[found])
+            if gone is not None:
+                live = ~_flagged(self._gone_nos, d)
+                q, d = q[live], d[live]
+            qs.append(q)
+            ds.append(d)
         if not qs:
             return np.zeros(0, np.int64), np.zeros(0, np.int32)
         if len(qs) == 1:

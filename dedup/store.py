@@ -18,6 +18,12 @@ Schema (browse it in Datasette; ids are `articles.id`):
     docno of each entry (see `dedup.lsh`; a process reads the keys of every segment
     and the docnos of the runs its lookups find); `tag` is random, so a process that
     cached a segment notices when a rebuild wrote another one under the same number.
+`dedup_lsh_withdrawn` (part, entries, last_docno, buckets, docnos)
+    Entries of withdrawn articles (deleted, or changed and indexed anew under a new
+    docno) that are still in the segments: lookups leave them out. One part per
+    update that withdrew articles, the same blobs as a segment's; they leave the
+    segments, and these rows go, once they are a tenth of the index (`dedup.lsh`).
+    `last_docno`: its largest docno, never given to an article again.
 `dedup_pairs` (a, b, a_share, b_share, a_hits, b_hits)
     Verified candidate pairs (a < b): the share of each side's shingles found in the
     other, and per passage (JSON {passage: shingles found}).
@@ -68,6 +74,7 @@ TABLES = (
     "dedup_params",
     "dedup_signatures",
     "dedup_lsh",
+    "dedup_lsh_withdrawn",
     "dedup_pairs",
     "clusters",
     "cluster_members",
@@ -96,6 +103,13 @@ CREATE TABLE IF NOT EXISTS dedup_lsh (
     segment INTEGER PRIMARY KEY AUTOINCREMENT,
     tag INTEGER NOT NULL,
     entries INTEGER NOT NULL,
+    buckets BLOB NOT NULL,
+    docnos BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dedup_lsh_withdrawn (
+    part INTEGER PRIMARY KEY AUTOINCREMENT,
+    entries INTEGER NOT NULL,
+    last_docno INTEGER NOT NULL,
     buckets BLOB NOT NULL,
     docnos BLOB NOT NULL
 );
@@ -336,7 +350,12 @@ class DedupStore:
         IMMEDIATE), so nobody else numbers rows meanwhile.
         """
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        last = self.conn.execute("SELECT COALESCE(MAX(docno), 0) FROM dedup_signatures").fetchone()[0]
+        # (after every docno in use and every one whose entries are withdrawn, see
+        # `dedup.lsh.LshIndex.withdraw`: none is given out twice)
+        last = self.conn.execute(
+            "SELECT MAX((SELECT COALESCE(MAX(docno), 0) FROM dedup_signatures), "
+            "(SELECT COALESCE(MAX(last_docno), 0) FROM dedup_lsh_withdrawn))"
+        ).fetchone()[0]
         ids = {r[0]: last + 1 + i for i, r in enumerate(rows)}
         self.conn.executemany(
             "INSERT INTO dedup_signatures (docno, article_id, text_hash, passages, shingles, "
@@ -421,7 +440,17 @@ class DedupStore:
         # The index owns the segments now: a merge must be able to free them. `save_lsh`
         # puts the committed ones back in the cache.
         _LSH_CACHE.pop(key, None)
-        return LshIndex([segs[i] for i in stored])
+        withdrawn = [
+            Segment(
+                np.frombuffer(keys, "<i8").astype(np.int64, copy=False),
+                np.frombuffer(docnos, "<i4").astype(np.int32, copy=False),
+                part,
+            )
+            for part, keys, docnos in self.conn.execute(
+                "SELECT part, buckets, docnos FROM dedup_lsh_withdrawn ORDER BY part"
+            )
+        ]
+        return LshIndex([segs[i] for i in stored], withdrawn)
 
     def _read_segment_keys(self, seg: int, tag: int) -> Segment:
         """A stored segment with its keys read and its docnos left in the database.
@@ -493,6 +522,26 @@ class DedupStore:
                     ],
                 )
                 s.id = int(cur.lastrowid or 0)
+        parts = {w.id for w in index.withdrawn if w.id is not None}
+        stored = [r[0] for r in self.conn.execute("SELECT part FROM dedup_lsh_withdrawn")]
+        for chunk in _chunks([i for i in stored if i not in parts]):
+            self.conn.execute(
+                f"DELETE FROM dedup_lsh_withdrawn WHERE part IN ({_marks(len(chunk))})",
+                list(chunk),
+            )
+        for w in index.withdrawn:
+            if w.id is None:
+                cur = self.conn.execute(
+                    "INSERT INTO dedup_lsh_withdrawn (entries, last_docno, buckets, docnos) "
+                    "VALUES (?, ?, ?, ?)",
+                    [
+                        len(w),
+                        int(w.docnos.max()),
+                        np.ascontiguousarray(w.keys, dtype="<i8").tobytes(),
+                        np.ascontiguousarray(w.docnos, dtype="<i4").tobytes(),
+                    ],
+                )
+                w.id = int(cur.lastrowid or 0)
         key = self._db_key()
         if key:
             # (without this connection: the next `load_lsh` reads through its own)

@@ -297,13 +297,20 @@ def test_commit_windows_give_every_table_of_one_batch(tmp_path: Path) -> None:
     assert got["windows"] == got["one"]
 
 
-def test_changed_and_deleted_articles_leave_what_a_fresh_build_gives(tmp_path: Path) -> None:
+@pytest.mark.parametrize("purge_share", [0.0, 0.1, 1.0])
+def test_changed_and_deleted_articles_leave_what_a_fresh_build_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, purge_share: float
+) -> None:
     """After texts change (an upsert), articles are deleted and one is REPLACEd, the next
     update withdraws them from the index and indexes the changed ones anew: every table
-    is what indexing the final articles from scratch gives."""
+    is what indexing the final articles from scratch gives. Whether withdrawn entries
+    leave the segments at once (share 0), never (1) or past a tenth of the index."""
     import random
 
     from bench.gen_corpus import generate
+    from dedup import lsh
+
+    monkeypatch.setattr(lsh, "PURGE_SHARE", purge_share)
 
     rows = list(generate(1500, seed=4))
     rnd = random.Random(4)
@@ -331,6 +338,8 @@ def test_changed_and_deleted_articles_leave_what_a_fresh_build_gives(tmp_path: P
     # (in transactions of 60: the withdrawal too takes several)
     summary = dedup.update(inc, commit_every=60, batch_size=20)
     assert summary["withdrawn"] > 150  # the changed, deleted and replaced ones that were indexed
+    kept = inc.execute("SELECT COALESCE(SUM(entries), 0) FROM dedup_lsh_withdrawn").fetchone()[0]
+    assert (kept > 0) == (purge_share > 0)
 
     with Store(tmp_path / "fresh.db") as s:
         s.upsert_articles(final.values())
@@ -340,10 +349,16 @@ def test_changed_and_deleted_articles_leave_what_a_fresh_build_gives(tmp_path: P
     assert inc.execute("SELECT COUNT(*) FROM dedup_gone").fetchone()[0] == 0
 
 
-def test_a_deleted_article_takes_its_bucket_back_under_the_bound(tmp_path: Path) -> None:
+@pytest.mark.parametrize("purge_share", [0.0, 1.0])
+def test_a_deleted_article_takes_its_bucket_back_under_the_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, purge_share: float
+) -> None:
     """Four articles share a paragraph, a bucket over max_bucket=3: it proposes no pairs.
     Deleting one brings it back within the bound, and the other three pair as they would
-    had the fourth never been there."""
+    had the fourth never been there (its entries left in the segments or not)."""
+    from dedup import lsh
+
+    monkeypatch.setattr(lsh, "PURGE_SHARE", purge_share)
     shared = story(999, 1)
     texts = {f"t{i}": story(i, 3) + "\n\n" + shared for i in range(4)}
     inc = make_db(tmp_path / "inc.db", texts)
@@ -880,3 +895,31 @@ def test_blocks_above_the_mmap_threshold_are_kept_too() -> None:
     assert mib["inside"] - mib["before"] > 200
     assert mib["after"] - mib["before"] < 50
     assert mib["outside"] - mib["before"] < 50
+
+
+def test_a_withdrawn_docno_is_not_given_out_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The article with the largest docno changes: its entries stay in the segments,
+    withdrawn, and its new version gets a docno of its own (with the old one, lookups
+    would leave it out). A copy of the new version, added later, finds it."""
+    from dedup import lsh
+
+    monkeypatch.setattr(lsh, "PURGE_SHARE", 1.0)  # (withdrawn entries never leave)
+    conn = make_db(tmp_path / "x.db", {"a": story(1), "b": story(2), "c": story(3)})
+    dedup.update(conn)
+    last, aid = conn.execute(
+        "SELECT docno, article_id FROM dedup_signatures ORDER BY docno DESC"
+    ).fetchone()
+    conn.execute("UPDATE articles SET text = ? WHERE id = ?", [story(7), aid])
+    assert dedup.update(conn)["withdrawn"] == 1
+    assert conn.execute("SELECT COUNT(*) FROM dedup_lsh_withdrawn").fetchone()[0] == 1
+    docno = conn.execute("SELECT docno FROM dedup_signatures WHERE article_id = ?", [aid]).fetchone()[0]
+    assert docno > last
+    near = "\n\n".join(story(7).split("\n\n")[:4] + [story(8, 1)])
+    with Store(tmp_path / "x.db") as s:
+        s.upsert_articles([{"url": "https://example.org/copy", "outlet": "t", "text": near}])
+    dedup.update(conn)
+    copy = conn.execute("SELECT id FROM articles WHERE url LIKE '%/copy'").fetchone()[0]
+    clusters = dict(conn.execute("SELECT article_id, cluster_id FROM cluster_members").fetchall())
+    assert clusters[aid] == clusters[copy] and len(set(clusters.values())) == 3

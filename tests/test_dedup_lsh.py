@@ -335,3 +335,89 @@ def test_a_bucket_can_be_inspected(tmp_path: Path) -> None:
     seen = set().union(*(store.bucket_articles(int(k)) for k in keys.ravel()))
     assert aid in seen and ids["https://example.org/b"] in seen
     assert ids["https://example.org/c"] not in seen
+
+
+# Batches of articles, each article the keys of its entries (docnos numbered in order).
+article_batches = st.lists(
+    st.lists(st.lists(st.integers(-5, 40), min_size=1, max_size=6), max_size=8),
+    min_size=1,
+    max_size=6,
+)
+
+
+def _check_lookups(index: LshIndex, live: dict[int, set[int]], bound: int) -> None:
+    keys = np.arange(-6, 42, dtype=np.int64)
+    truth: dict[int, set[int]] = defaultdict(set)
+    for docno, ks in live.items():
+        for k in ks:
+            truth[k].add(docno)
+    q, d = index.members(keys)
+    sizes = index.sizes(keys)
+    for i, k in enumerate(keys.tolist()):
+        assert sorted(d[q == i].tolist()) == sorted(truth.get(k, set()))
+        assert sizes[i] == len(truth.get(k, set()))
+    assert index.hot(bound).tolist() == [k for k in keys.tolist() if len(truth.get(k, ())) > bound]
+    assert len(index) == sum(len(ks) for ks in live.values())
+
+
+@settings(max_examples=150, deadline=None)
+@given(article_batches, st.integers(0, 4), st.data())
+def test_withdrawn_articles_are_left_out_of_every_lookup(
+    batches: list, bound: int, data: st.DataObject
+) -> None:
+    """Articles withdrawn (their entries recorded, the segments left as they are) are
+    out of sizes, members, hot buckets and the count, through later adds, merges and
+    purges, and so in the index read back from the database."""
+    import tempfile
+
+    index, live, docno = LshIndex(), {}, 0
+    for batch in batches:
+        ks, ds = [], []
+        for art in batch:
+            docno += 1
+            live[docno] = set(art)
+            ks += art
+            ds += [docno] * len(art)
+        if ks:
+            index.add(np.array(ks), np.array(ds))
+        if data.draw(st.booleans(), "compact"):
+            index.compact(max_segment=60)
+        gone = data.draw(st.sets(st.sampled_from(sorted(live))), "gone") if live else set()
+        if gone:
+            pairs = [(k, g) for g in sorted(gone) for k in live.pop(g)]
+            index.withdraw(np.array([k for k, _ in pairs]), np.array([g for _, g in pairs]))
+        if data.draw(st.booleans(), "purge"):
+            index.purge()
+            assert not index.withdrawn
+        _check_lookups(index, live, bound)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = DedupStore(sqlite3.connect(Path(tmp) / "x.db", isolation_level=None))
+        store.ensure_schema()
+        store.save_lsh(index)
+        store.forget_lsh()  # (as a new process finds it)
+        back = store.load_lsh()
+        assert len(back.withdrawn) == len(index.withdrawn)
+        _check_lookups(back, live, bound)
+        back.purge()
+        store.save_lsh(back)
+        assert store.conn.execute("SELECT COUNT(*) FROM dedup_lsh_withdrawn").fetchone()[0] == 0
+        store.forget_lsh()
+        _check_lookups(store.load_lsh(), live, bound)
+        store.conn.close()
+
+
+def test_withdrawn_entries_leave_the_segments_past_a_tenth_of_the_index() -> None:
+    """`needs_purge`: withdrawn entries are kept while they are at most `PURGE_SHARE`
+    of all entries; `purge` rewrites the segments without them."""
+    from dedup.lsh import PURGE_SHARE
+
+    index = LshIndex()
+    index.add(np.arange(1000, dtype=np.int64), np.arange(1000) // 10 + 1)  # 100 articles
+    n = int(PURGE_SHARE * 100)
+    index.withdraw(np.arange(10 * n, dtype=np.int64), np.arange(10 * n) // 10 + 1)
+    assert not index.needs_purge() and len(index.segments[0]) == 1000
+    index.withdraw(np.arange(10 * n, 10 * n + 10), np.full(10, n + 1))
+    assert index.needs_purge()
+    index.purge()
+    assert len(index.segments[0]) == len(index) == 1000 - 10 * (n + 1)
+
