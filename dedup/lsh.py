@@ -42,6 +42,9 @@ READ_RUNS_BELOW = 1000
 # Withdrawn entries leave the segments (each segment holding some is rewritten) once
 # they are more than this share of all entries: until then lookups skip them.
 PURGE_SHARE = 0.1
+# Withdrawn entries are kept in at most this many parts (one per update that withdrew
+# articles, merged into one past it): a lookup searches each part.
+WITHDRAWN_PARTS = 8
 
 
 class DocnoSource(Protocol):
@@ -226,8 +229,7 @@ class LshIndex:
         # Entries of withdrawn articles still in `segments`, one part per `withdraw`
         # (stored ones have an id, see `dedup.store`); lookups leave them out.
         self.withdrawn: list[Segment] = list(withdrawn or [])
-        self._gone: Segment | None = None  # the parts as one segment (see `_withdrawn`)
-        self._gone_nos: np.ndarray = np.zeros(0, dtype=bool)  # withdrawn, by docno
+        self._gone: np.ndarray | None = None  # withdrawn, by docno (see `_withdrawn_flags`)
         self._hot: dict[int, np.ndarray] = {}  # max_bucket -> `hot(max_bucket)`
 
     def __len__(self) -> int:
@@ -244,6 +246,13 @@ class LshIndex:
         from now on. They must be in the index, and their docnos never used again."""
         if len(keys):
             self.withdrawn.append(make_segment(keys, docnos))
+            if len(self.withdrawn) > WITHDRAWN_PARTS:
+                self.withdrawn = [
+                    make_segment(
+                        np.concatenate([w.keys for w in self.withdrawn]),
+                        np.concatenate([w.docnos for w in self.withdrawn]),
+                    )
+                ]
             self._gone = None
             self._hot.clear()
 
@@ -259,19 +268,12 @@ class LshIndex:
             self._gone = None
             self.remove(gone)
 
-    def _withdrawn(self) -> Segment | None:
-        """The withdrawn entries as one segment (and `_gone_nos` set), None if none."""
+    def _withdrawn_flags(self) -> np.ndarray | None:
+        """A flag per docno, set for the withdrawn ones (`_flags`); None if none is."""
         if not self.withdrawn:
             return None
         if self._gone is None:
-            if len(self.withdrawn) == 1:
-                self._gone = self.withdrawn[0]
-            else:
-                self._gone = make_segment(
-                    np.concatenate([w.keys for w in self.withdrawn]),
-                    np.concatenate([w.docnos for w in self.withdrawn]),
-                )
-            self._gone_nos = _flags(self._gone.docnos)
+            self._gone = _flags(np.concatenate([w.docnos for w in self.withdrawn]))
         return self._gone
 
     def remove(self, docnos: np.ndarray) -> None:
@@ -319,16 +321,15 @@ class LshIndex:
         for s in self.segments:
             lo, hi = s.ranges(keys)
             out += hi - lo
-        gone = self._withdrawn()
-        if gone is not None:
-            lo, hi = gone.ranges(keys)
+        for w in self.withdrawn:
+            lo, hi = w.ranges(keys)
             out -= hi - lo
         return out
 
     def members(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(position in `keys`, docno) of every entry in these buckets, by position."""
         qs, ds = [], []
-        gone = self._withdrawn()
+        gone = self._withdrawn_flags()
         for s in self.segments:
             lo, hi = s.ranges(keys)
             n = hi - lo
@@ -337,7 +338,7 @@ class LshIndex:
                 continue
             q, d = np.repeat(found, n[found]), s.docnos_in(lo[found], hi[found])
             if gone is not None:
-                live = ~_flagged(self._gone_nos, d)
+                live = ~_flagged(gone, d)
                 q, d = q[live], d[live]
             qs.append(q)
             ds.append(d)

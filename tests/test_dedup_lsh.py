@@ -361,13 +361,22 @@ def _check_lookups(index: LshIndex, live: dict[int, set[int]], bound: int) -> No
 
 
 @settings(max_examples=150, deadline=None)
-@given(article_batches, st.integers(0, 4), st.data())
+@given(article_batches, st.integers(0, 4), st.sampled_from([1, 2, 8]), st.data())
 def test_withdrawn_articles_are_left_out_of_every_lookup(
-    batches: list, bound: int, data: st.DataObject
+    batches: list, bound: int, parts: int, data: st.DataObject
 ) -> None:
     """Articles withdrawn (their entries recorded, the segments left as they are) are
     out of sizes, members, hot buckets and the count, through later adds, merges and
-    purges, and so in the index read back from the database."""
+    purges, whether their parts were merged, and so in the index read back from the
+    database."""
+    from dedup import lsh
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(lsh, "WITHDRAWN_PARTS", parts)
+        _withdraw_and_check(batches, bound, parts, data)
+
+
+def _withdraw_and_check(batches: list, bound: int, parts: int, data: st.DataObject) -> None:
     import tempfile
 
     index, live, docno = LshIndex(), {}, 0
@@ -389,6 +398,7 @@ def test_withdrawn_articles_are_left_out_of_every_lookup(
         if data.draw(st.booleans(), "purge"):
             index.purge()
             assert not index.withdrawn
+        assert len(index.withdrawn) <= parts
         _check_lookups(index, live, bound)
     with tempfile.TemporaryDirectory() as tmp:
         store = DedupStore(sqlite3.connect(Path(tmp) / "x.db", isolation_level=None))
