@@ -440,6 +440,10 @@ class DedupStore:
         # The index owns the segments now: a merge must be able to free them. `save_lsh`
         # puts the committed ones back in the cache.
         _LSH_CACHE.pop(key, None)
+        # (a database last updated by a newsdedup before withdrawn entries has no such table)
+        has_withdrawn = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dedup_lsh_withdrawn'"
+        ).fetchone()
         withdrawn = [
             Segment(
                 np.frombuffer(keys, "<i8").astype(np.int64, copy=False),
@@ -448,6 +452,8 @@ class DedupStore:
             )
             for part, keys, docnos in self.conn.execute(
                 "SELECT part, buckets, docnos FROM dedup_lsh_withdrawn ORDER BY part"
+                if has_withdrawn
+                else "SELECT 0, x'', x'' WHERE 0"
             )
         ]
         return LshIndex([segs[i] for i in stored], withdrawn)

@@ -335,6 +335,19 @@ def test_a_bucket_can_be_inspected(tmp_path: Path) -> None:
     seen = set().union(*(store.bucket_articles(int(k)) for k in keys.ravel()))
     assert aid in seen and ids["https://example.org/b"] in seen
     assert ids["https://example.org/c"] not in seen
+    # A database from before withdrawn entries were kept has no table for them.
+    conn.execute("DROP TABLE dedup_lsh_withdrawn")
+    store.forget_lsh()
+    assert set().union(*(store.bucket_articles(int(k)) for k in keys.ravel())) == seen
+    # Deleted, "b" is withdrawn: out of its buckets, its entries still in the segments.
+    conn.execute("DELETE FROM articles WHERE url LIKE '%/b'")
+    with pytest.MonkeyPatch.context() as mp:
+        from dedup import lsh
+
+        mp.setattr(lsh, "PURGE_SHARE", 1.0)
+        assert dedup.update(conn)["withdrawn"] == 1
+    assert conn.execute("SELECT COUNT(*) FROM dedup_lsh_withdrawn").fetchone()[0] == 1
+    assert set().union(*(store.bucket_articles(int(k)) for k in keys.ravel())) == {aid}
 
 
 # Batches of articles, each article the keys of its entries (docnos numbered in order).
