@@ -521,7 +521,9 @@ def withdraw(store: DedupStore, stale: dict[str, int], params: Params, summary: 
     """Take indexed articles (article_id -> docno) out of the index, their pairs and
     every derived fact, leaving what indexing the other articles alone would give.
 
-    Their LSH entries leave the index. A bucket they made hot may be within the bound
+    Their LSH entries leave the index's lookups (`LshIndex.withdraw`; the segments
+    holding them are rewritten without them once withdrawn entries are a tenth of the
+    index, `LshIndex.purge`). A bucket they made hot may be within the bound
     again: its holders' keys there are live again (and their blocked passages open),
     so their candidate pairs are drawn and verified anew. Pairs are never taken back:
     buckets only shrink here. Then the neighbourhoods of the articles that lost pairs
