@@ -257,6 +257,7 @@ class LshIndex:
             self._hot.clear()
 
     def needs_purge(self) -> bool:
+        """Whether the withdrawn entries are more than `PURGE_SHARE` of all entries."""
         withdrawn = sum(len(w) for w in self.withdrawn)
         return withdrawn > 0 and withdrawn > PURGE_SHARE * sum(len(s) for s in self.segments)
 
