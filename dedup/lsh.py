@@ -354,7 +354,9 @@ class LshIndex:
 
     def compact(self, max_segment: int = MAX_SEGMENT) -> None:
         """Merge the newest segment into older ones while it is at least half their
-        size (each entry is rewritten O(log N) times over the life of the index)."""
+        size (each entry is rewritten O(log N) times over the life of the index).
+        A merged segment is written without the withdrawn entries it held (an article's
+        entries all lie in one segment), and they leave the withdrawn parts."""
         segs = self.segments
         while (
             len(segs) > 1
@@ -363,4 +365,16 @@ class LshIndex:
         ):
             b = segs.pop()
             a = segs.pop()
-            segs.append(merge(a, b))
+            merged = merge(a, b)
+            gone = self._withdrawn_flags()
+            if gone is not None:
+                hit = _flagged(gone, merged.docnos)
+                if hit.any():
+                    dropped = _flags(merged.docnos[hit])
+                    merged = merged.without(hit)
+                    parts = [w.without(_flagged(dropped, w.docnos)) for w in self.withdrawn]
+                    self.withdrawn = [w for w in parts if len(w)]
+                    self._gone = None
+                    self._hot.clear()
+            if len(merged):
+                segs.append(merged)

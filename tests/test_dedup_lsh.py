@@ -429,6 +429,25 @@ def _withdraw_and_check(batches: list, bound: int, parts: int, data: st.DataObje
         store.conn.close()
 
 
+def test_a_merge_drops_the_withdrawn_entries_it_holds() -> None:
+    """Segments merged anyway are written without the withdrawn entries they held,
+    which then leave the withdrawn parts; those of segments not merged stay."""
+    index = LshIndex()
+    index.add(np.arange(100, dtype=np.int64), np.arange(100) // 10 + 1)  # articles 1-10
+    index.add(np.arange(60, dtype=np.int64), np.arange(60) // 10 + 11)  # 11-16
+    index.withdraw(np.arange(20, 30, dtype=np.int64), np.full(10, 3))
+    index.withdraw(np.arange(10, 20, dtype=np.int64), np.full(10, 12))
+    index.add(np.arange(5, dtype=np.int64), np.full(5, 17))  # too small to merge
+    index.withdraw(np.arange(5, dtype=np.int64), np.full(5, 17))
+    index.compact()
+    assert [len(s) for s in index.segments] == [100, 60, 5]
+    index.add(np.arange(200, 230, dtype=np.int64), np.arange(30) // 10 + 18)  # 18-20
+    index.compact()  # 5 + 30 entries, then with 60, then with 100: one segment
+    assert len(index.segments) == 1 and len(index.segments[0]) == 100 + 60 + 30 + 5 - 25
+    assert not index.withdrawn and len(index) == 170
+    assert 3 not in index.segments[0].docnos and 12 not in index.segments[0].docnos
+
+
 def test_withdrawn_entries_leave_the_segments_past_a_tenth_of_the_index() -> None:
     """`needs_purge`: withdrawn entries are kept while they are at most `PURGE_SHARE`
     of all entries; `purge` rewrites the segments without them."""
