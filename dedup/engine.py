@@ -522,8 +522,8 @@ def withdraw(store: DedupStore, stale: dict[str, int], params: Params, summary: 
     every derived fact, leaving what indexing the other articles alone would give.
 
     Their LSH entries leave the index's lookups (`LshIndex.withdraw`; the segments
-    holding them are rewritten without them once withdrawn entries are a tenth of the
-    index, `LshIndex.purge`). A bucket they made hot may be within the bound
+    holding them are rewritten without them by a merge, or once withdrawn entries are
+    a tenth of the index, `LshIndex.purge`). A bucket they made hot may be within the bound
     again: its holders' keys there are live again (and their blocked passages open),
     so their candidate pairs are drawn and verified anew. Pairs are never taken back:
     buckets only shrink here. Then the neighbourhoods of the articles that lost pairs

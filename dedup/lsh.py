@@ -11,9 +11,10 @@ and lookups per article into array appends and `np.searchsorted` over the batch.
 Withdrawing an article (deleted, or changed and about to be indexed anew) does not
 rewrite the segments that hold its entries: its entries are recorded as withdrawn
 (`LshIndex.withdraw`), lookups leave them out (bucket sizes count them off, members
-skip their article numbers), and they leave the segments physically only once they
-are more than `PURGE_SHARE` of the index (`LshIndex.purge`), as deleted documents
-wait for a merge in Lucene's segments. Withdrawing 1,000 spread articles from a 1M
+skip their article numbers), and they leave the segments physically when a merge
+rewrites their segment anyway (`LshIndex.compact`) or once they are more than
+`PURGE_SHARE` of the index (`LshIndex.purge`), as deleted documents wait for a merge
+in Lucene's segments. Withdrawing 1,000 spread articles from a 1M
 index otherwise reads every segment's article numbers and rewrites every segment.
 
 Read back from the database, a segment holds its keys (as uint32 per band, half

@@ -22,7 +22,8 @@ Schema (browse it in Datasette; ids are `articles.id`):
     Entries of withdrawn articles (deleted, or changed and indexed anew under a new
     docno) that are still in the segments: lookups leave them out. One part per
     update that withdrew articles, the same blobs as a segment's; they leave the
-    segments, and these rows go, once they are a tenth of the index (`dedup.lsh`).
+    segments, and these rows, when a merge rewrites their segment or once they are a
+    tenth of the index (`dedup.lsh`).
     `last_docno`: its largest docno, never given to an article again.
 `dedup_pairs` (a, b, a_share, b_share, a_hits, b_hits)
     Verified candidate pairs (a < b): the share of each side's shingles found in the
