@@ -538,7 +538,7 @@ def withdraw(store: DedupStore, stale: dict[str, int], params: Params, summary: 
     rows, row_doc = _key_rows(params, store.signatures_of(ids), names)
     keys = unique(rows)
     before = index.sizes(keys)
-    # (their entries stay in the segments until they are a tenth of the index)
+    # (their entries stay in the segments until a merge or a purge, see `LshIndex`)
     index.withdraw(rows.ravel(), np.repeat(row_doc, params.bands))
     cooled = keys[(before > params.max_bucket) & (index.sizes(keys) <= params.max_bucket)]
     members, linked = store.forget_articles(ids)
