@@ -278,6 +278,14 @@ class LshIndex:
             self._gone = _flags(np.concatenate([w.docnos for w in self.withdrawn]))
         return self._gone
 
+    def _forget_withdrawn(self, flags: np.ndarray) -> None:
+        """Drop the withdrawn entries of the docnos flagged (`_flags`): they have left
+        the segments."""
+        parts = [w.without(_flagged(flags, w.docnos)) for w in self.withdrawn]
+        self.withdrawn = [w for w in parts if len(w)]
+        self._gone = None
+        self._hot.clear()
+
     def remove(self, docnos: np.ndarray) -> None:
         """Drop every entry of these docnos: each segment holding some is replaced by one
         without them (not stored yet, see `dedup.store.DedupStore.save_lsh`). Their
@@ -294,11 +302,7 @@ class LshIndex:
             elif not hit.all():
                 kept.append(s.without(hit))
         self.segments = kept
-        if self.withdrawn:
-            parts = [w.without(_flagged(gone, w.docnos)) for w in self.withdrawn]
-            self.withdrawn = [w for w in parts if len(w)]
-            self._gone = None
-        self._hot.clear()
+        self._forget_withdrawn(gone)
 
     def hot(self, max_bucket: int) -> np.ndarray:
         """The keys whose bucket holds more than `max_bucket` entries, sorted (kept
@@ -371,11 +375,7 @@ class LshIndex:
             if gone is not None:
                 hit = _flagged(gone, merged.docnos)
                 if hit.any():
-                    dropped = _flags(merged.docnos[hit])
+                    self._forget_withdrawn(_flags(merged.docnos[hit]))
                     merged = merged.without(hit)
-                    parts = [w.without(_flagged(dropped, w.docnos)) for w in self.withdrawn]
-                    self.withdrawn = [w for w in parts if len(w)]
-                    self._gone = None
-                    self._hot.clear()
             if len(merged):
                 segs.append(merged)

@@ -445,17 +445,16 @@ class DedupStore:
         has_withdrawn = self.conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dedup_lsh_withdrawn'"
         ).fetchone()
+        rows = self.conn.execute(
+            "SELECT part, buckets, docnos FROM dedup_lsh_withdrawn ORDER BY part"
+        ).fetchall() if has_withdrawn else []
         withdrawn = [
             Segment(
                 np.frombuffer(keys, "<i8").astype(np.int64, copy=False),
                 np.frombuffer(docnos, "<i4").astype(np.int32, copy=False),
                 part,
             )
-            for part, keys, docnos in self.conn.execute(
-                "SELECT part, buckets, docnos FROM dedup_lsh_withdrawn ORDER BY part"
-                if has_withdrawn
-                else "SELECT 0, x'', x'' WHERE 0"
-            )
+            for part, keys, docnos in rows
         ]
         return LshIndex([segs[i] for i in stored], withdrawn)
 
