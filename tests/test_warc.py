@@ -7,6 +7,7 @@ import gzip
 import io
 import re
 import shutil
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -97,13 +98,17 @@ def _crawl_losing_the_warc_directory(tmp_path, at: int):
         seeds = running.write_seeds(tmp_path / "demo-outlets.toml")
         record = running.log.record
         answered = 0
+        # (the outlets answer on threads of their own: an answer sent while the directory
+        # is being removed would let the crawler open a file in it half-way)
+        lock = threading.Lock()
 
         def record_and_remove(url: str, status: int) -> None:
             nonlocal answered
-            answered += 1
-            if answered == at:
-                open_then.extend(warc_dir.glob("*.warc.gz.open"))
-                shutil.rmtree(warc_dir)
+            with lock:
+                answered += 1
+                if answered == at:
+                    open_then.extend(warc_dir.glob("*.warc.gz.open"))
+                    shutil.rmtree(warc_dir)
             record(url, status)
 
         running.log.record = record_and_remove  # type: ignore[method-assign]
