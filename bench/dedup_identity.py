@@ -37,7 +37,7 @@ TABLES = {
     "flags": "SELECT article_id, background0, is_container, background "
     "FROM dedup_signatures ORDER BY 1",
     "signatures": "SELECT article_id, text_hash, passages, shingles, passage_sizes, "
-    "shingle_hashes, signatures, published, credits_agency FROM dedup_signatures ORDER BY 1",
+    "signatures, published, credits_agency FROM dedup_signatures ORDER BY 1",
     "clusters": "SELECT * FROM clusters ORDER BY 1",
     "members": "SELECT * FROM cluster_members ORDER BY 1",
     "links": "SELECT * FROM dedup_contains ORDER BY 1, 2, 3",

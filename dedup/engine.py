@@ -182,28 +182,36 @@ def _hits_json(h: dict[int, int]) -> str:
     return "{" + ", ".join([f'"{k}": {v}' for k, v in h.items()]) + "}"
 
 
-def _docs_from_rows(
-    rows: Iterable[tuple[str, str, bytes, str]], *, with_unique: bool = True
+def _indexed_docs(
+    store: DedupStore, ids: Iterable[str], params: Params, *, with_unique: bool = True
 ) -> list[Doc]:
-    """`Doc`s of stored articles, (article_id, passage_sizes, shingle_hashes, text_hash)
-    rows, with their sorted unique shingles: one array for all, sorted per article in
-    one compiled call (`kernels.segment_unique`). Without them (`with_unique=False`)
-    for articles about to be verified, which makes them anyway (`verify_indexed`)."""
-    rows = list(rows)
-    flat = u32_blob(b"".join([blob for _, _, blob, _ in rows]))
-    lens = np.array([len(blob) // 4 for _, _, blob, _ in rows], dtype=np.int64)
-    starts = np.cumsum(lens) - lens
-    uniq, n_uniq = kernels.segment_unique(flat, starts, lens) if with_unique else (None, lens)
-    out = []
-    for (aid, sizes, _, th), s0, n, nu in zip(
-        rows, starts.tolist(), lens.tolist(), n_uniq.tolist(), strict=True
-    ):
-        sz = json.loads(sizes)
-        offsets = np.cumsum([0] + sz[:-1], dtype=np.int64) if sz else np.zeros(0, np.int64)
-        out.append(
-            Doc(aid, th, flat[s0 : s0 + n], offsets, sz, None if uniq is None else uniq[s0 : s0 + nu])
-        )
+    """`Doc`s of indexed articles, made again from their texts (shingles are not stored),
+    `INDEXED_BATCH` at a time, with their sorted unique shingles in one compiled call per
+    batch (`sketch.fill_unique`); without them (`with_unique=False`) for articles about
+    to be verified, which makes them anyway (`verify_indexed`).
+
+    An article whose text is no longer the one indexed (changed or deleted by another
+    writer since this update withdrew the stale ones) is left out: the next update
+    withdraws it and indexes it anew."""
+    out: list[Doc] = []
+    rows = list(store.indexed_texts(ids))
+    for at in range(0, len(rows), INDEXED_BATCH):
+        part = rows[at : at + INDEXED_BATCH]
+        batch = sketch_texts([text for _, text, _ in part], params)
+        docs = [
+            d
+            for d, (_, _, indexed) in zip(batch.docs([aid for aid, _, _ in part]), part, strict=True)
+            if d.text_hash == indexed
+        ]
+        if with_unique:
+            fill_unique(docs)
+        out.extend(docs)
     return out
+
+
+# Indexed articles made again from their texts at a time (`_indexed_docs`), as a window's
+# batches are: their texts are read and sketched together, then dropped.
+INDEXED_BATCH = 2000
 
 
 def _candidates(
@@ -334,10 +342,10 @@ def sketch_batch(
     all_sigs = passage_signatures(batch.shingles, batch.passage_offsets, params)
     all_keys = band_keys(all_sigs, params)
     # Each article's blobs are slices of the whole batch's bytes.
-    shingle_bytes, sig_bytes = blob_u32(batch.shingles), blob_u32(all_sigs)
+    sig_bytes = blob_u32(all_sigs)
     row_bytes = 4 * all_sigs.shape[1]
     sig_rows = []
-    for (aid, _, published, agencies), doc, (p0, p1, s0, s1) in zip(
+    for (aid, _, published, agencies), doc, (p0, p1, _, _) in zip(
         rows, batch.docs(order), batch.doc_slices(), strict=True
     ):
         window.docs[aid] = doc
@@ -351,7 +359,6 @@ def sketch_batch(
                 len(sizes),
                 len(doc.shingles),
                 "[" + ", ".join(map(str, sizes)) + "]",
-                shingle_bytes[4 * s0 : 4 * s1],
                 sig_bytes[row_bytes * p0 : row_bytes * p1],
                 published,
                 int(credits),
@@ -442,11 +449,11 @@ def _verify_candidates(
     the sorted unique shingles of every article."""
     used = {ids[i] for i in unique(np.concatenate([pa, pb])).tolist()}
     partner_ids = used - set(docs)
-    for doc in _docs_from_rows(
-        store.signature_rows(partner_ids, "passage_sizes, shingle_hashes, text_hash"),
-        with_unique=False,
-    ):
+    for doc in _indexed_docs(store, partner_ids, params, with_unique=False):
         docs[doc.id] = doc
+    gone = partner_ids - docs.keys()  # (changed since indexed: see `_indexed_docs`)
+    if gone:
+        used -= gone
     # The articles of the pairs numbered in the order of `docs`: the window's batch
     # after batch, then the partners as read (see `verify_indexed`).
     order = [d for aid, d in docs.items() if aid in used]
@@ -454,6 +461,9 @@ def _verify_candidates(
     # (an id no pair uses any more has no place; one a pair uses must have its doc)
     place = np.array([number[x] if x in used else -1 for x in ids], dtype=np.int64)
     a, b = place[pa], place[pb]
+    if gone:
+        both = (a >= 0) & (b >= 0)
+        a, b = a[both], b[both]
     # Exact duplicates are joined by text_hash, not by a pair row.
     hash_no: dict[str, int] = {}
     code = np.array([hash_no.setdefault(d.text_hash, len(hash_no)) for d in order], np.int64)
@@ -704,9 +714,7 @@ def _recompute(
     comps = rel.components(region, edges)
 
     need_text = [i for c in comps if len(c) > 1 for i in c if i not in sets]
-    for doc in _docs_from_rows(
-        store.signature_rows(need_text, "passage_sizes, shingle_hashes, text_hash")
-    ):
+    for doc in _indexed_docs(store, need_text, params):
         sets[doc.id] = doc.unique_shingles()
     member_rows = []
     cluster_rows = []

@@ -62,6 +62,11 @@ class Params:
     # that a database sketched with another scheme is refused instead of mixed.
     # 1: xxh3 per word; 2: polynomial hash over the batch's bytes.
     sketch: int = field(default=2, metadata={"option": False})
+    # What `dedup_signatures` holds (`dedup.store`): not a setting, a version. 1: each
+    # article's shingles too; 2: not them, made again from the article's text when an
+    # indexed article is verified or counted once more (they were a sixth of the
+    # database and of what a build writes).
+    store: int = field(default=2, metadata={"option": False})
 
     def __post_init__(self) -> None:
         for name in ("passage_match", "copy_threshold", "contain_threshold"):

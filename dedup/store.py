@@ -6,12 +6,13 @@ Schema (browse it in Datasette; ids are `articles.id`):
     The parameters the index was built with, one row each (see `dedup.params.Params`).
     `dedup.update` refuses to mix: rebuild with `newsdedup dedup --rebuild`.
 `dedup_signatures` (docno, article_id, text_hash, passages, shingles, passage_sizes,
-    shingle_hashes, signatures, background0, is_container, background, indexed)
+    signatures, background0, is_container, background, indexed)
     One row per indexed article: the xxh64 of its normalized text (equal = exact
-    duplicate), its passage sizes in shingles (JSON), the shingle hashes (uint32 LE
-    blob) and per-passage MinHash values (uint32 LE blob, passages x num_perm,
-    datasketch affine32 scheme), and the derived flags: background passages (JSON
-    passage indexes) and whether it is a container.
+    duplicate), its passage sizes in shingles (JSON), per-passage MinHash values
+    (uint32 LE blob, passages x num_perm, datasketch affine32 scheme), and the derived
+    flags: background passages (JSON passage indexes) and whether it is a container.
+    Its shingles are not stored: verifying it again makes them from its text
+    (`indexed_texts`), and the text hash tells whether that text is still the one indexed.
 `dedup_lsh` (segment, tag, entries, buckets, docnos)
     The persisted LSH index, as segments of (band key, article) entries over all
     passages: `buckets` is a sorted int64 LE blob of band keys, `docnos` the int32 LE
@@ -90,7 +91,6 @@ CREATE TABLE IF NOT EXISTS dedup_signatures (
     passages INTEGER NOT NULL,
     shingles INTEGER NOT NULL,
     passage_sizes TEXT NOT NULL,
-    shingle_hashes BLOB NOT NULL,
     signatures BLOB NOT NULL,
     published TEXT,
     credits_agency INTEGER NOT NULL DEFAULT 0,
@@ -272,8 +272,11 @@ class DedupStore:
         diff = {k: (stored.get(k), v) for k, v in wanted.items() if stored.get(k) != v}
         versions = {f.name for f in fields(Params) if not f.metadata.get("option", True)}
         if diff and set(diff) <= versions:
-            # Nothing the user chose: the database was built by an older newsdedup.
-            shown = "; ".join(f"{k} version {a}, now {b}" for k, (a, b) in sorted(diff.items()))
+            # Nothing the user chose: the database was built by an older newsdedup. (A
+            # version it does not record is its first: what was done before there was one.)
+            shown = "; ".join(
+                f"{k} version {1 if a is None else a}, now {b}" for k, (a, b) in sorted(diff.items())
+            )
             raise ParamsMismatch(
                 f"this database was deduplicated by an older version of newsdedup ({shown}); "
                 "rebuild with `newsdedup dedup --rebuild` (the articles are kept)"
@@ -346,8 +349,8 @@ class DedupStore:
     def insert_signatures(self, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
         """Insert signature rows, numbered after the last docno; returns article_id -> docno.
 
-        A row: (article_id, text_hash, passages, shingles, passage_sizes, shingle_hashes,
-        signatures, published, credits_agency). Callers hold the write lock (BEGIN
+        A row: (article_id, text_hash, passages, shingles, passage_sizes, signatures,
+        published, credits_agency). Callers hold the write lock (BEGIN
         IMMEDIATE), so nobody else numbers rows meanwhile.
         """
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -360,8 +363,8 @@ class DedupStore:
         ids = {r[0]: last + 1 + i for i, r in enumerate(rows)}
         self.conn.executemany(
             "INSERT INTO dedup_signatures (docno, article_id, text_hash, passages, shingles, "
-            "passage_sizes, shingle_hashes, signatures, published, credits_agency, indexed) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "passage_sizes, signatures, published, credits_agency, indexed) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?)",
             [(ids[r[0]], *r, now) for r in rows],
         )
         self.conn.execute(
@@ -621,6 +624,16 @@ class DedupStore:
                 f"WHERE article_id IN ({_marks(len(chunk))})"
             )
             yield from self.conn.execute(q, list(chunk))
+
+    def indexed_texts(self, ids: Iterable[str]) -> Iterator[tuple[str, str, str]]:
+        """(article_id, text, text_hash as indexed) of indexed articles; the text is ''
+        for an article deleted since (not withdrawn yet)."""
+        for chunk in _chunks(sorted(set(ids))):
+            yield from self.conn.execute(
+                "SELECT s.article_id, COALESCE(a.text, ''), s.text_hash FROM dedup_signatures s "
+                f"LEFT JOIN articles a ON a.id = s.article_id WHERE s.article_id IN ({_marks(len(chunk))})",
+                list(chunk),
+            )
 
     def same_text(self, text_hashes: Iterable[str]) -> list[tuple[str, str]]:
         """(article_id, text_hash) of every article with one of these normalized texts."""

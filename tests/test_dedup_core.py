@@ -208,6 +208,53 @@ def test_a_database_of_an_older_sketch_version_is_told_to_rebuild(tmp_path: Path
     assert conn.execute("SELECT value FROM dedup_params WHERE name = 'sketch'").fetchone() == ("2",)
 
 
+def test_a_database_that_stored_shingles_is_told_to_rebuild(tmp_path: Path) -> None:
+    """A database indexed before shingles were made again from the texts (its
+    `dedup_signatures` has a `shingle_hashes` column; `dedup_params` records no store
+    version) is refused with what to do; `rebuild` makes the table anew without them."""
+    conn = make_db(tmp_path / "n.db", {"a": story(1), "b": story(2)})
+    dedup.update(conn)
+    conn.execute("DELETE FROM dedup_params WHERE name = 'store'")
+    conn.execute("ALTER TABLE dedup_signatures ADD COLUMN shingle_hashes BLOB")
+    with pytest.raises(dedup.ParamsMismatch) as err:
+        dedup.update(conn)
+    assert "(store version 1, now 2); rebuild with `newsdedup dedup --rebuild`" in str(err.value)
+    assert dedup.rebuild(conn)["indexed"] == 2
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(dedup_signatures)")]
+    assert "shingle_hashes" not in columns
+
+
+def test_an_indexed_article_changed_by_another_writer_mid_update_is_not_verified_by_its_new_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shingles of indexed articles are made again from their texts. An article changed
+    after this update withdrew the stale ones (another writer, between two transactions)
+    still has the entries of its old text in the index: a new copy of that old text
+    finds it, but its text is no longer the one indexed, so it is not verified against
+    it (its passages are not those its stored sizes and flags count). The next update
+    withdraws it and indexes it anew: the same as a fresh build."""
+    from dedup.store import DedupStore
+
+    old = story(1)
+    paragraphs = old.split("\n\n")
+    # The new text: two paragraphs of its own first, so that the old ones are passages 2-6.
+    changed = "\n\n".join([*story(2).split("\n\n")[:2], *paragraphs])
+    conn = make_db(tmp_path / "a.db", {"a": old, "z": story(3)})
+    dedup.update(conn)
+    conn.execute("UPDATE articles SET text = ? WHERE url = 'https://example.org/a'", [changed])
+    with Store(tmp_path / "a.db") as s:
+        s.upsert_articles([{"url": "https://example.org/b", "outlet": "t", "text": old}])
+    monkeypatch.setattr(DedupStore, "stale_articles", lambda self, limit: {})  # (the race)
+    dedup.update(conn)
+    assert conn.execute("SELECT COUNT(*) FROM dedup_pairs").fetchone() == (0,)
+    monkeypatch.undo()
+    dedup.update(conn)
+    fresh = make_db(tmp_path / "fresh.db", {"a": changed, "z": story(3), "b": old})
+    dedup.update(fresh)
+    assert _derived_tables(conn) == _derived_tables(fresh)
+    assert clusters_by_url(conn)["a"] == clusters_by_url(conn)["b"]
+
+
 def test_copies_cluster_and_ticker_becomes_container(tmp_path: Path) -> None:
     a, b, c = story(1), story(2), story(3)
     lead_a = "\n\n".join(a.split("\n\n")[:2])
