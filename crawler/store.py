@@ -23,11 +23,13 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 
 # Page size of a database this module creates (an existing one keeps its own). At
-# SQLite's default, 4 KiB, a page holds two rows of `dedup_signatures` (about 2 KB each,
-# most of it the shingle blob), at 16 KiB nine: a dedup run writes fewer pages (twice,
-# to the WAL and then the file) and takes about 10% less CPU at 100k and 1M articles,
-# in a 7% smaller file (bench/dedup_bench.py; README, "Speed"). Small transactions (a
-# crawl's batch) write whole pages to the WAL, so much larger pages would cost them more.
+# SQLite's default, 4 KiB, a page held two rows of `dedup_signatures` when they carried
+# each article's shingles (about 1.8 KB each; without them, since, about 400 bytes), at
+# 16 KiB nine: a dedup run wrote fewer pages (twice, to the WAL and then the file) and
+# took about 10% less CPU at 100k and 1M articles, in a 7% smaller file
+# (bench/dedup_bench.py; README, "Speed"); an article's row is about 4 KB in its corpus. Small
+# transactions (a crawl's batch) write whole pages to the WAL, so much larger pages
+# would cost them more.
 PAGE_SIZE = 16384
 
 # Columns of `articles`, in table order. Lists (authors, agencies, keywords) are stored

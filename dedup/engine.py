@@ -10,6 +10,9 @@ derived fact whose inputs changed is recomputed, in dependency order (see
 
     pairs -> background0 -> container -> background -> copy edges -> clusters, links
 
+Older articles that a window's candidates meet are sketched again from their texts
+(`_indexed_docs`: their shingles are not stored, a sixth of the database).
+
 Each fact of an article depends only on its pairs and the pairs among its neighbors,
 so after a window only the neighborhoods of changed articles are recomputed. The
 result is a function of the set of articles, whatever their order or batching.
@@ -28,6 +31,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -194,9 +198,8 @@ def _indexed_docs(
     writer since this update withdrew the stale ones) is left out: the next update
     withdraws it and indexes it anew."""
     out: list[Doc] = []
-    rows = list(store.indexed_texts(ids))
-    for at in range(0, len(rows), INDEXED_BATCH):
-        part = rows[at : at + INDEXED_BATCH]
+    rows = store.indexed_texts(ids)
+    while part := list(islice(rows, INDEXED_BATCH)):
         batch = sketch_texts([text for _, text, _ in part], params)
         docs = [
             d
