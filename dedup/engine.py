@@ -194,21 +194,27 @@ def _indexed_docs(
     batch (`sketch.fill_unique`); without them (`with_unique=False`) for articles about
     to be verified, which makes them anyway (`verify_indexed`).
 
-    An article whose text is no longer the one indexed (changed or deleted by another
-    writer since this update withdrew the stale ones) is left out: the next update
-    withdraws it and indexes it anew."""
+    An article whose text no longer gives the words indexed is left out and queued
+    again (`DedupStore.requeue`), so that the next update withdraws it and indexes it
+    anew: changed or deleted by another writer since this update withdrew the stale
+    ones (then it is queued already), or normalized otherwise by the code that indexed
+    it (a change to `dedup.normalize` without a version of its own)."""
     out: list[Doc] = []
+    differ: list[str] = []
     rows = store.indexed_texts(ids)
     while part := list(islice(rows, INDEXED_BATCH)):
         batch = sketch_texts([text for _, text, _ in part], params)
-        docs = [
-            d
-            for d, (_, _, indexed) in zip(batch.docs([aid for aid, _, _ in part]), part, strict=True)
-            if d.text_hash == indexed
-        ]
+        docs = []
+        for d, (_, _, indexed) in zip(batch.docs([aid for aid, _, _ in part]), part, strict=True):
+            if d.text_hash == indexed:
+                docs.append(d)
+            else:
+                differ.append(d.id)
         if with_unique:
             fill_unique(docs)
         out.extend(docs)
+    if differ:
+        store.requeue(differ)
     return out
 
 

@@ -635,6 +635,16 @@ class DedupStore:
                 list(chunk),
             )
 
+    def requeue(self, ids: Iterable[str]) -> None:
+        """Queue these indexed articles again, to be withdrawn and indexed anew by the
+        next update (an article deleted since is already in `dedup_gone`)."""
+        for chunk in _chunks(sorted(set(ids))):
+            self.conn.execute(
+                "INSERT OR IGNORE INTO dedup_queue (article_id, published) "
+                f"SELECT id, published FROM articles WHERE id IN ({_marks(len(chunk))})",
+                list(chunk),
+            )
+
     def same_text(self, text_hashes: Iterable[str]) -> list[tuple[str, str]]:
         """(article_id, text_hash) of every article with one of these normalized texts."""
         # (the hashes as one JSON array: a statement per few hundred of them, each with

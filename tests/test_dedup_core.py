@@ -255,6 +255,32 @@ def test_an_indexed_article_changed_by_another_writer_mid_update_is_not_verified
     assert clusters_by_url(conn)["a"] == clusters_by_url(conn)["b"]
 
 
+def test_an_indexed_article_whose_text_now_normalizes_otherwise_is_indexed_anew(
+    tmp_path: Path,
+) -> None:
+    """An indexed article whose unchanged text no longer gives the words it was indexed
+    with (normalized by a newsdedup whose `dedup.normalize` differed: here its recorded
+    text hash is changed) is not verified by shingles its index entries do not come
+    from; it is queued again, and the next update indexes it anew: then the same as a
+    fresh build."""
+    old = story(1)
+    near = "\n\n".join([*old.split("\n\n")[:-1], story(4).split("\n\n")[0]])  # a near copy
+    conn = make_db(tmp_path / "a.db", {"a": old, "z": story(3)})
+    dedup.update(conn)
+    conn.execute("UPDATE dedup_signatures SET text_hash = 'elsewhere' WHERE article_id = "
+                 "(SELECT id FROM articles WHERE url = 'https://example.org/a')")
+    with Store(tmp_path / "a.db") as s:
+        s.upsert_articles([{"url": "https://example.org/b", "outlet": "t", "text": near}])
+    dedup.update(conn)
+    assert conn.execute("SELECT COUNT(*) FROM dedup_pairs").fetchone() == (0,)
+    assert conn.execute("SELECT COUNT(*) FROM dedup_queue").fetchone() == (1,)
+    dedup.update(conn)
+    fresh = make_db(tmp_path / "fresh.db", {"a": old, "z": story(3), "b": near})
+    dedup.update(fresh)
+    assert _derived_tables(conn) == _derived_tables(fresh)
+    assert clusters_by_url(conn)["a"] == clusters_by_url(conn)["b"]
+
+
 def test_copies_cluster_and_ticker_becomes_container(tmp_path: Path) -> None:
     a, b, c = story(1), story(2), story(3)
     lead_a = "\n\n".join(a.split("\n\n")[:2])
