@@ -110,7 +110,10 @@ def passage_texts(text: str, *, max_words: int = 120) -> list[str]:
     """
     if not text:
         return []
-    text = CREDIT_TAG.sub(" ", _unify(unicodedata.normalize("NFKC", text)).lower())
+    # (most texts are in NFKC already: telling costs half of normalizing)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    text = CREDIT_TAG.sub(" ", _unify(text).lower())
     # The stripped non-empty lines, each once at its first place, in C calls (a line
     # dropped as furniture is dropped wherever it recurs).
     lines = dict.fromkeys(filter(None, map(str.strip, text.splitlines())))
@@ -122,9 +125,9 @@ def passage_texts(text: str, *, max_words: int = 120) -> list[str]:
             continue
         # (max_words spaces need at least 2 * max_words characters: skip the count)
         if len(line) > 2 * max_words and line.count(" ") >= max_words:
-            ws = words(line)
-            if len(ws) > max_words:
-                out.extend(" ".join(c) for c in _chunks(line, ws, max_words))
+            spaced = line.translate(_NONWORD)
+            if len(spaced.split()) > max_words:
+                out.extend(" ".join(c) for c in _chunks(line, spaced, max_words))
                 continue
         out.append(line)
     return out
@@ -170,19 +173,21 @@ def passages(text: str, *, min_words: int = 8, max_words: int = 120) -> list[lis
     return out
 
 
-def _chunks(line: str, ws: list[str], max_words: int) -> list[list[str]]:
-    """Cut an over-long line at sentence ends into chunks of about max_words / 2.
+def _chunks(line: str, spaced: str, max_words: int) -> list[list[str]]:
+    """Cut an over-long line at sentence ends into chunks of about max_words / 2 words
+    (`spaced`: the line with its non-word characters made spaces, `words`).
 
     Sentence ends survive edits better than fixed word windows, so two copies of
-    one long block are cut in mostly the same places.
+    one long block are cut in mostly the same places. (`_NONWORD` maps a character to
+    one character, so a sentence's words are those of the same stretch of `spaced`.)
     """
-    if len(ws) <= max_words:
-        return [ws]
     target = max(1, max_words // 2)
     chunks: list[list[str]] = []
     current: list[str] = []
-    for sentence in SENTENCE_END.split(line):
-        current.extend(words(sentence))
+    at = 0
+    for end in [m.start() for m in SENTENCE_END.finditer(line)] + [len(line)]:
+        current.extend(spaced[at:end].split())
+        at = end
         if len(current) >= target:
             chunks.append(current)
             current = []

@@ -180,7 +180,7 @@ def test_every_character_separates_words_as_words_does() -> None:
 
 
 _LINE_BITS = st.sampled_from(
-    [*"abcfmqtvxü:.()[]©", " ", "\t", "\xa0", "...", "…", "[…]", "[...]", "(12)", "(c) "]
+    [*"abcfmqtvxü:.!?()[]©", " ", "\t", "\xa0", "\u3000", "...", "…", "[…]", "[...]", "(12)", "(c) "]
     + ["alle rechte vorbehalten"]
 )
 
@@ -213,10 +213,12 @@ def test_furniture_prefilters_agree_with_the_regexes(line: str) -> None:
 def test_passages_are_the_lines_kept_one_by_one(lines: list[str], sep: str, max_words: int) -> None:
     """`passage_texts` (lines stripped, deduplicated and filtered in bulk) keeps what
     the rule says line by line: each stripped, non-empty line that is not furniture,
-    at its first place, over-long ones cut."""
+    at its first place, over-long ones cut at sentence ends into chunks of about
+    max_words / 2 words (the words of each sentence found apart)."""
     import unicodedata
 
-    from dedup.normalize import CREDIT_TAG, _chunks, _furniture, _unify, passage_texts, words
+    from dedup.normalize import CREDIT_TAG, _furniture, _unify, passage_texts, words
+
 
     text = sep.join(lines)
     clean = CREDIT_TAG.sub(" ", _unify(unicodedata.normalize("NFKC", text)).lower())
@@ -231,10 +233,44 @@ def test_passages_are_the_lines_kept_one_by_one(lines: list[str], sep: str, max_
         # (cut when it has over max_words words and as many spaces: words run together
         # by punctuation alone are not counted)
         if len(ws) > max_words and line.count(" ") >= max_words:
-            want.extend(" ".join(c) for c in _chunks(line, ws, max_words))
+            want.extend(" ".join(c) for c in _chunks_by_sentence(line, max_words))
         else:
             want.append(line)
     assert passage_texts(text, max_words=max_words) == want
+
+
+def _chunks_by_sentence(line: str, max_words: int) -> list[list[str]]:
+    """The chunking rule said plainly: sentence after sentence (split at
+    `SENTENCE_END`), each one's words found apart, a chunk closed once it holds
+    max_words / 2; a last one under half of that joins the one before."""
+    from dedup.normalize import SENTENCE_END, words
+
+    target = max(1, max_words // 2)
+    out: list[list[str]] = [[]]
+    for sentence in SENTENCE_END.split(line):
+        if len(out[-1]) >= target:
+            out.append([])
+        out[-1].extend(words(sentence))
+    if len(out) > 1 and len(out[-1]) < target // 2:
+        out[-2].extend(out.pop())
+    return [c for c in out if c]
+
+
+@given(
+    st.lists(
+        st.sampled_from(["wort", "ünd", "x1", "a_b", " ", "  ", "\u3000", "\xa0", ",", "-",
+                         "„", "…", ". ", "! ", "? ", ".\u3000", "?!  ", "."]),
+        min_size=1, max_size=80,
+    ).map("".join),
+    st.integers(2, 12),
+)
+def test_long_lines_are_cut_at_sentence_ends(line: str, max_words: int) -> None:
+    """`normalize._chunks` finds every sentence's words in the line's spaced-out copy
+    at once; the chunks are those of the rule said plainly."""
+    from dedup.normalize import _NONWORD, _chunks
+
+    line = line.strip()
+    assert _chunks(line, line.translate(_NONWORD), max_words) == _chunks_by_sentence(line, max_words)
 
 
 def test_whitespace_list_is_complete() -> None:
