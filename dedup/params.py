@@ -65,7 +65,7 @@ class Params:
     # What `dedup_signatures` holds (`dedup.store`): not a setting, a version. 1: each
     # article's shingles too; 2: not them, made again from the article's text when an
     # indexed article is verified or counted once more (they were a sixth of the
-    # database and of what a build writes).
+    # database and a third of the bytes a build writes).
     store: int = field(default=2, metadata={"option": False})
 
     def __post_init__(self) -> None:
