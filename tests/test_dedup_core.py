@@ -119,6 +119,29 @@ def test_unify_equals_translate_over_every_character() -> None:
     assert _unify(text) == text.translate(table)
 
 
+def test_nonword_regex_equals_translate_over_every_character() -> None:
+    """The regex class `words` and the chunking use marks what the `_NONWORD` table does."""
+    from dedup.normalize import _NONWORD, _NONWORD_RE
+
+    chars = [chr(c) for c in range(0x110000)]
+    assert [_NONWORD_RE.sub(" ", c) for c in chars] == [c.translate(_NONWORD) for c in chars]
+    text = "".join(chars)
+    assert _NONWORD_RE.sub(" ", text) == text.translate(_NONWORD)
+
+
+def test_lower_equals_str_lower() -> None:
+    """The byte table lower-cases as `str.lower` does: every Latin-1 character, Latin-1
+    text, and text with wider characters that it leaves to `str.lower`."""
+    from dedup.normalize import _lower
+
+    latin1 = "".join(chr(c) for c in range(256))
+    assert [_lower(c) for c in latin1] == [c.lower() for c in latin1]
+    wide = latin1 + "\u0130\u1e9e\u03a3\u0416"  # İ (two characters lower), ẞ, Σ, Ж
+    for text in (latin1, "ÄRGER Über Öl", "\u201eÄRGER\u201c \u2013 Über", wide, "ASCII Only"):
+        assert _lower(text) == text.lower()
+        assert type(_lower(text)) is str
+
+
 def test_lone_surrogates_are_text_not_errors() -> None:
     """Broken JSON escapes leave lone surrogates in page text: they must not crash."""
     from dedup.normalize import passage_texts
