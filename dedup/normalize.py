@@ -150,7 +150,7 @@ def passage_texts(text: str, *, max_words: int = 120) -> list[str]:
         return []
     # (most texts are in NFKC already: telling costs half of normalizing)
     if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
+        text = _nfkc(text)
     text = CREDIT_TAG.sub(" ", _lower(_unify(text)))
     # The stripped non-empty lines, each once at its first place, in C calls (a line
     # dropped as furniture is dropped wherever it recurs).
@@ -169,6 +169,18 @@ def passage_texts(text: str, *, max_words: int = 120) -> list[str]:
                 continue
         out.append(line)
     return out
+
+
+def _nfkc(text: str) -> str:
+    """`unicodedata.normalize("NFKC", text)`, line by line: only the lines not in NFKC
+    are normalized. Normalization never reaches across a line feed (U+000A has no
+    decomposition, composes with nothing and stops the reordering of combining marks),
+    and a text that is not in NFKC mostly has a few such lines (an umlaut written as a
+    letter and a combining diaeresis in one quote): a fifth of the cost on real text."""
+    return "\n".join(
+        line if unicodedata.is_normalized("NFKC", line) else unicodedata.normalize("NFKC", line)
+        for line in text.split("\n")
+    )
 
 
 def _unify(text: str) -> str:

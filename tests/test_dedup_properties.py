@@ -112,6 +112,25 @@ def test_words_are_the_word_runs(line: str) -> None:
     assert words(line) == re.findall(r"\w+", line)
 
 
+# Characters NFKC changes or reorders or composes: combining marks (after letters and
+# after a line feed), compatibility forms, Hangul jamo, and line breaks of every kind.
+_NFKC_CHARS = st.sampled_from(
+    list("aeou\u00fc\u0308\u0301\u0323\u0327\u031b\ufb01\u2026\u00bd\u2460\u1100\u1161\u11a8\uac00")
+    + list("\n\r\u2028\u0085\u000b\u00a0\u2011\u00b4\u2033 ")
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_NFKC_CHARS, max_size=40) | st.text(_NFKC_CHARS | st.characters(), max_size=60))
+def test_nfkc_line_by_line_is_nfkc(text: str) -> None:
+    """Normalizing only the lines not in NFKC gives the text's NFKC."""
+    import unicodedata
+
+    from dedup.normalize import _nfkc
+
+    assert _nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
 # Characters that separate words although they are not ASCII (and some that do not).
 _WIDE_CHARS = st.sampled_from(
     list("\xa0\x85\u2000\u200b\u2028\u202f\u3000\u1680€·«»×÷²µº\u2070\u2071")
