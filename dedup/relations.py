@@ -68,10 +68,11 @@ class Pair:
     a_hits: dict[int, int]  # passage index of a -> its shingles found in b
     b_hits: dict[int, int]
     # Caches: a pair's hits never change, so neither does C(side|other) for a given set
-    # of left-out passages, nor the passages of a side that the other matches.
+    # of left-out passages, nor the passages of a side that the other matches (a bit
+    # mask: an int is a tenth of a frozenset's memory, for every pair of a window).
     _contained: dict[tuple[str, frozenset[int]], float] | None = None
-    _a_matched: frozenset[int] | None = None
-    _b_matched: frozenset[int] | None = None
+    _a_matched: int | None = None
+    _b_matched: int | None = None
     _copy0: bool | None = None
     _a_found: int = field(init=False, default=0)  # shingles of a found in b
     _b_found: int = field(init=False, default=0)
@@ -107,14 +108,15 @@ class Pair:
             c = self._contained[key] = containment(node, self.hits(node.id), skip)
         return c
 
-    def matched(self, node: Node, params: Params) -> frozenset[int]:
-        """Passages of `node` matched in the other article (`matched_passages`), once."""
+    def matched(self, node: Node, params: Params) -> int:
+        """Passages of `node` matched in the other article, as a bit mask
+        (`matched_passages`), computed once."""
         if node.id == self.a:
             if self._a_matched is None:
-                self._a_matched = frozenset(matched_passages(node, self.a_hits, params))
+                self._a_matched = matched_passages(node, self.a_hits, params)
             return self._a_matched
         if self._b_matched is None:
-            self._b_matched = frozenset(matched_passages(node, self.b_hits, params))
+            self._b_matched = matched_passages(node, self.b_hits, params)
         return self._b_matched
 
 
@@ -167,8 +169,32 @@ def containment(
     return sum(c for i, c in hits.items() if i not in skip) / total
 
 
-def matched_passages(node: Node, hits: dict[int, int], params: Params) -> set[int]:
-    return {i for i, c in hits.items() if c >= params.passage_match * node.sizes[i]}
+def matched_passages(node: Node, hits: dict[int, int], params: Params) -> int:
+    """The passages of `node` that `hits` finds `passage_match` of, as a bit mask (bit i
+    for passage i)."""
+    mask = 0
+    for i, c in hits.items():
+        if c >= params.passage_match * node.sizes[i]:
+            mask |= 1 << i
+    return mask
+
+
+def mask_of(passages: Iterable[int]) -> int:
+    """A bit mask of passage numbers."""
+    mask = 0
+    for i in passages:
+        mask |= 1 << i
+    return mask
+
+
+def passages_of(mask: int) -> list[int]:
+    """The passage numbers of a bit mask, ascending."""
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
 
 
 def copy_rule(c_a: float, c_b: float, params: Params) -> bool:
@@ -203,6 +229,7 @@ def container_flag(g: Graph, d: str, params: Params) -> bool:
     nodes = g.nodes
     node = nodes[d]
     own_hash, own_bg = node.text_hash, node.background0
+    keep = ~mask_of(own_bg)
     copy_at, hold_at = params.copy_threshold, params.contain_threshold
     quoted: list[str] = []
     spans: dict[str, tuple[int, int]] = {}
@@ -217,15 +244,13 @@ def container_flag(g: Graph, d: str, params: Params) -> bool:
         copy = c_x >= copy_at and c_d >= copy_at  # (`copy_rule`)
         if not copy and not (c_x >= hold_at and c_x > c_d):
             continue
-        where = p.matched(node, params)
-        if own_bg:
-            where = where - own_bg
+        where = p.matched(node, params) & keep
         if not where:
             continue
         has_copy |= copy
         held |= not copy
         quoted.append(x)
-        spans[x] = (min(where), max(where))
+        spans[x] = ((where & -where).bit_length() - 1, where.bit_length() - 1)  # lowest, highest
     if len(quoted) < 2:
         return held and not has_copy  # one group at most
     # Overlapping spans: a sweep over spans sorted by start joins each span to the
@@ -305,7 +330,7 @@ def background_passages(
     for x, p in neighbors.items():
         if skip_containers and g.nodes[x].container:
             continue
-        for i in p.matched(node, params):
+        for i in passages_of(p.matched(node, params)):
             holders.setdefault(i, []).append(x)
     out = set()
     groups: dict[frozenset[str], int] = {}  # passages held by the same articles: count once

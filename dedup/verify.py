@@ -114,11 +114,11 @@ def verify_indexed(
 
 def _hit_dicts(
     counts: np.ndarray, first: np.ndarray, n: np.ndarray, sizes: np.ndarray, passage_match: float
-) -> tuple[list[dict[int, int]], list[frozenset[int]], np.ndarray]:
+) -> tuple[list[dict[int, int]], list[int], np.ndarray]:
     """For each k, of counts[first[k] : first[k] + n[k]] (passage sizes `sizes`, the
     same ranges one after the other): {passage: count} of the non-zero ones (passages
-    ascending), the passages matched (`relations.matched_passages`), and the sum of the
-    counts."""
+    ascending), the passages matched (a bit mask, `relations.matched_passages`), and
+    the sum of the counts."""
     owner, at = expand(first, n)
     c = counts[at]
     nz = np.flatnonzero(c)
@@ -131,11 +131,21 @@ def _hit_dicts(
         for s, e in zip(bounds[:-1], bounds[1:], strict=True)
     ]
     mm = np.flatnonzero((c > 0) & (c >= passage_match * sizes))
-    m_local = local_all[mm].tolist()
-    m_bounds = np.searchsorted(owner[mm], np.arange(len(n) + 1)).tolist()
-    matched = [frozenset(m_local[s:e]) for s, e in zip(m_bounds[:-1], m_bounds[1:], strict=True)]
+    matched = _masks(owner[mm], local_all[mm], len(n))
     found = np.bincount(owner, weights=c, minlength=len(n)) if len(n) else np.zeros(0)
     return hits, matched, found
+
+
+def _masks(owner: np.ndarray, bit: np.ndarray, n: int) -> list[int]:
+    """For each of n owners, the bit mask of its bits (`relations.Pair.matched`): in
+    int64 for bits below 63, the others (articles of more passages) added one by one."""
+    low = bit < 63
+    masks = np.zeros(n, dtype=np.int64)
+    np.bitwise_or.at(masks, owner[low], np.left_shift(np.int64(1), bit[low]))
+    out: list[int] = masks.tolist()
+    for o, b in zip(owner[~low].tolist(), bit[~low].tolist(), strict=True):
+        out[o] |= 1 << b
+    return out
 
 
 def expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -311,7 +311,11 @@ def _passage_docs(draw: st.DrawFn) -> list:  # type: ignore[type-arg]
 
     docs = []
     for i in range(draw(st.integers(2, 6))):
-        passages = draw(st.lists(st.sets(_SHINGLE, min_size=1, max_size=30), max_size=6))
+        # (some of over 63 passages: the matched ones are a bit mask past int64's bits)
+        passages = draw(
+            st.lists(st.sets(_SHINGLE, min_size=1, max_size=30), max_size=6)
+            | st.lists(st.sets(_SHINGLE, min_size=1, max_size=3), min_size=60, max_size=70)
+        )
         flat = [x for p in passages for x in sorted(p)]
         offsets = np.cumsum([0] + [len(p) for p in passages[:-1]]) if passages else []
         docs.append(
@@ -349,3 +353,10 @@ def test_compiled_verification_equals_the_reference(docs: list, limit: float) ->
                 assert p.matched(node, params) == matched_passages(node, hits, params)
             raw = copy_rule(containment(na, want.a_hits), containment(nb, want.b_hits), params)
             assert p.copy0(Graph(nodes={a.id: na, b.id: nb}), params) == raw
+
+
+@given(st.sets(st.integers(0, 300)))
+def test_passage_masks_round_trip(passages: set[int]) -> None:
+    from dedup.relations import mask_of, passages_of
+
+    assert passages_of(mask_of(passages)) == sorted(passages)
