@@ -45,10 +45,10 @@ from dedup.sketch import (
     Arena,
     Doc,
     band_keys,
-    concat,
     fill_unique,
     passage_signatures,
     sketch_texts,
+    stretches,
     unique,
 )
 from dedup.store import DedupStore, blob_u32, u32_blob
@@ -789,13 +789,14 @@ def _member_stats(
     representative)."""
     multi = [(c, r) for c, r in zip(comps, reps, strict=True) if len(c) > 1]
     empty = np.zeros(0, np.uint32)
-    # The sets are copied into one array in the order of `sets` (the window's, batch
-    # after batch, as they lie in memory: several times faster than in cluster order),
-    # and each member is pointed at its own.
+    # The sets are read where they lie (most are views of one array, the window's
+    # sorted unique shingles: `stretches`), the others copied in the order of `sets`
+    # (as they lie in memory: several times faster than in cluster order), and each
+    # member is pointed at its own.
     members = [x for comp, _ in multi for x in comp]
     wanted = set(members)
     order = [x for x in sets if x in wanted]
-    flat, set_at, set_n = concat([sets[x] for x in order] + [empty])
+    flat, extra, set_at, set_n = stretches([sets[x] for x in order] + [empty])
     where = dict(zip(order, range(len(order)), strict=True))
     no_set = len(order)  # (the empty one at the end)
     pick = np.array([where.get(x, no_set) for x in members], dtype=np.int64)
@@ -804,7 +805,7 @@ def _member_stats(
     rep = comp_start[:-1] + np.array([c.index(r) for c, r in multi], np.int64)
     shared = np.zeros(len(lens), np.int64)
     inter = np.zeros(len(lens), np.int64)
-    kernels.member_stats(flat, start, lens, comp_start, rep, shared, inter)
+    kernels.member_stats(flat, extra, start, lens, comp_start, rep, shared, inter)
     n_all, s_all, i_all = lens.tolist(), shared.tolist(), inter.tolist()
     counted: dict[str, tuple[float, float]] = {}
     for c, (comp, r) in enumerate(multi):

@@ -172,7 +172,7 @@ def word_hashes(
 
 @njit(cache=True, nogil=True)
 def member_stats(
-    sets: np.ndarray, set_start: np.ndarray, set_len: np.ndarray,
+    sets: np.ndarray, extra: np.ndarray, set_start: np.ndarray, set_len: np.ndarray,
     comp_start: np.ndarray, rep: np.ndarray, shared: np.ndarray, inter: np.ndarray,
 ) -> None:  # fmt: skip
     """Per member of each cluster: how many of its (unique) shingles another member
@@ -180,10 +180,13 @@ def member_stats(
 
     Members are numbered cluster after cluster: cluster c is members comp_start[c] to
     comp_start[c + 1] - 1, its representative is member rep[c], and member m's sorted
-    unique shingles are sets[set_start[m]:][:set_len[m]]. Each cluster's shingles go
-    into an open-addressing hash table with a count of holders and whether the
-    representative is one of them; a second pass over the members reads both.
+    unique shingles are sets[set_start[m]:][:set_len[m]], or, where set_start[m] is
+    len(sets) or more, extra[set_start[m] - len(sets):][:set_len[m]]
+    (`dedup.sketch.stretches`). Each cluster's shingles go into an open-addressing
+    hash table with a count of holders and whether the representative is one of them;
+    a second pass over the members reads both.
     """
+    n_sets = len(sets)
     biggest = 1
     for c in range(len(comp_start) - 1):
         total = 0
@@ -207,8 +210,9 @@ def member_stats(
         mask -= 1  # a table just big enough: small clusters stay in the cache
         r = rep[c]
         for m in range(comp_start[c], comp_start[c + 1]):
-            for t in range(set_start[m], set_start[m] + set_len[m]):
-                x = sets[t]
+            values, s0 = (sets, set_start[m]) if set_start[m] < n_sets else (extra, set_start[m] - n_sets)
+            for t in range(s0, s0 + set_len[m]):
+                x = values[t]
                 slot = x & mask
                 while stamp[slot] == c + 1 and keys[slot] != x:
                     slot = (slot + 1) & mask
@@ -223,8 +227,9 @@ def member_stats(
         for m in range(comp_start[c], comp_start[c + 1]):
             s = 0
             i = 0
-            for t in range(set_start[m], set_start[m] + set_len[m]):
-                x = sets[t]
+            values, s0 = (sets, set_start[m]) if set_start[m] < n_sets else (extra, set_start[m] - n_sets)
+            for t in range(s0, s0 + set_len[m]):
+                x = values[t]
                 slot = x & mask
                 while keys[slot] != x:
                     slot = (slot + 1) & mask

@@ -172,6 +172,37 @@ def concat(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return flat, np.cumsum(lens) - lens, lens
 
 
+def stretches(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """uint32 arrays as stretches of two arrays: (main, extra, start, lens). Array i is
+    main[start[i]:][:lens[i]], or extra[start[i] - len(main):][:lens[i]] where start[i]
+    is len(main) or more. `main` is the array that most of the values lie in, as views
+    (the sorted unique shingles of a window's articles, from `unique_segments`): they
+    are read where they lie; the others are copied into `extra`, one after the other."""
+    lens = np.array([len(a) for a in arrays], dtype=np.int64)
+    held: dict[int, int] = {}  # id of an array viewed -> values of the arrays viewing it
+    owners: dict[int, np.ndarray] = {}
+    for a in arrays:
+        b = a.base
+        if isinstance(b, np.ndarray) and b.dtype == np.uint32 and b.ndim == 1 and len(a):
+            held[id(b)] = held.get(id(b), 0) + len(a)
+            owners[id(b)] = b
+    main = owners[max(held, key=held.__getitem__)] if held else np.zeros(0, np.uint32)
+    main = main if main.flags.c_contiguous else np.zeros(0, np.uint32)
+    at0, n_main = main.ctypes.data, len(main)
+    start = np.empty(len(arrays), dtype=np.int64)
+    others = []
+    end = n_main
+    for i, a in enumerate(arrays):
+        if a.base is main and n_main and a.dtype == np.uint32 and a.strides == (4,):
+            start[i] = (a.ctypes.data - at0) // 4
+        else:
+            start[i] = end
+            end += len(a)
+            others.append(a)
+    extra = np.concatenate(others).astype(np.uint32, copy=False) if others else np.zeros(0, np.uint32)
+    return main, extra, start, lens
+
+
 def unique_segments(
     docs: list[Doc],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
