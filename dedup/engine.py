@@ -44,6 +44,7 @@ from dedup.params import Params
 from dedup.sketch import (
     Arena,
     Doc,
+    Stretch,
     band_keys,
     fill_unique,
     passage_signatures,
@@ -388,7 +389,7 @@ def pair_window(
     changed: set[str],
     params: Params,
     summary: Summary,
-) -> dict[str, np.ndarray]:
+) -> dict[str, Stretch]:
     """Add the window's articles to the LSH index and verify their candidate pairs.
 
     The whole window enters the index before any candidate is drawn, so a bucket that
@@ -452,10 +453,10 @@ def _verify_candidates(
     params: Params,
     changed: set[str],
     summary: Summary,
-) -> dict[str, np.ndarray]:
+) -> dict[str, Stretch]:
     """Verify candidate pairs (ids[pa[k]], ids[pb[k]]), ids sorted and pa < pb, and
     store the kept ones; `docs`: the articles at hand (the others are read). Returns
-    the sorted unique shingles of every article."""
+    the sorted unique shingles of every article (`Doc.unique_stretch`)."""
     used = {ids[i] for i in unique(np.concatenate([pa, pb])).tolist()}
     partner_ids = used - set(docs)
     for doc in _indexed_docs(store, partner_ids, params, with_unique=False):
@@ -482,7 +483,7 @@ def _verify_candidates(
     _, kept, c_a, c_b = verify_indexed(order, a, b, params)
     # (which gave the articles of `order` their unique shingles; the others get theirs here)
     fill_unique(docs.values())
-    sets = {aid: d.unique_shingles() for aid, d in docs.items()}
+    sets = {aid: d.unique_stretch() for aid, d in docs.items()}
     new_pairs = []
     for p, sa, sb in zip(kept, c_a, c_b, strict=True):
         new_pairs.append(
@@ -568,7 +569,7 @@ def withdraw(store: DedupStore, stale: dict[str, int], params: Params, summary: 
         graph.paired.discard(i)
     changed = lost | members
     summary.withdrawn += len(ids)
-    sets: dict[str, np.ndarray] = {}
+    sets: dict[str, Stretch] = {}
     if len(cooled):
         sets = _pair_holders(store, index, graph, cooled, params, changed, summary)
     _recompute(store, graph, changed, params, summary, sets)
@@ -587,7 +588,7 @@ def _pair_holders(
     params: Params,
     changed: set[str],
     summary: Summary,
-) -> dict[str, np.ndarray]:
+) -> dict[str, Stretch]:
     """Draw and verify the candidate pairs of the articles holding these buckets, which
     were hot and are within the bound again (`withdraw`); returns their shingle sets."""
     _, held = index.members(cooled)
@@ -632,7 +633,7 @@ def _recompute(
     changed: set[str],
     params: Params,
     summary: Summary,
-    sets: dict[str, np.ndarray] | None = None,
+    sets: dict[str, Stretch] | None = None,
     fresh: Collection[str] = frozenset(),
 ) -> None:
     """Bring flags, clusters and containment links up to date around `changed`.
@@ -724,7 +725,7 @@ def _recompute(
 
     need_text = [i for c in comps if len(c) > 1 for i in c if i not in sets]
     for doc in _indexed_docs(store, need_text, params):
-        sets[doc.id] = doc.unique_shingles()
+        sets[doc.id] = doc.unique_stretch()
     member_rows = []
     cluster_rows = []
     cluster_of: dict[str, str] = {}
@@ -781,7 +782,7 @@ def _recompute(
 
 
 def _member_stats(
-    comps: list[list[str]], reps: list[str], sets: dict[str, np.ndarray]
+    comps: list[list[str]], reps: list[str], sets: dict[str, Stretch]
 ) -> list[dict[str, tuple[float, float]]]:
     """Per cluster, per member: (share of its shingles found in the rest of its
     cluster, Jaccard with the representative), counted by `dedup.kernels.member_stats`
@@ -789,14 +790,14 @@ def _member_stats(
     representative)."""
     multi = [(c, r) for c, r in zip(comps, reps, strict=True) if len(c) > 1]
     empty = np.zeros(0, np.uint32)
-    # The sets are read where they lie (most are views of one array, the window's
+    # The sets are read where they lie (most are stretches of one array, the window's
     # sorted unique shingles: `stretches`), the others copied in the order of `sets`
     # (as they lie in memory: several times faster than in cluster order), and each
     # member is pointed at its own.
     members = [x for comp, _ in multi for x in comp]
     wanted = set(members)
     order = [x for x in sets if x in wanted]
-    flat, extra, set_at, set_n = stretches([sets[x] for x in order] + [empty])
+    flat, extra, set_at, set_n = stretches([sets[x] for x in order] + [(empty, 0, 0)])
     where = dict(zip(order, range(len(order)), strict=True))
     no_set = len(order)  # (the empty one at the end)
     pick = np.array([where.get(x, no_set) for x in members], dtype=np.int64)

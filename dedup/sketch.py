@@ -51,6 +51,10 @@ _FOLD = np.array(
 )
 
 
+# A stretch of an array: (array, start, length).
+Stretch = tuple[np.ndarray, int, int]
+
+
 @dataclass
 class Doc:
     """One article's shingles, ready for verification."""
@@ -64,12 +68,23 @@ class Doc:
     _unique: np.ndarray | None = None  # `unique(shingles)`, once computed
     # (array, start): `shingles` is array[start:start + len], the window's `Arena`
     _home: tuple[np.ndarray, int] | None = None
+    # (array, start): `_unique` is array[start:start + len] (`unique_segments`)
+    _unique_home: tuple[np.ndarray, int] | None = None
 
     def unique_shingles(self) -> np.ndarray:
         """The sorted unique shingles of the whole article."""
         if self._unique is None:
             self._unique = unique(self.shingles)
         return self._unique
+
+    def unique_stretch(self) -> Stretch:
+        """The sorted unique shingles as (array, start, length): where they lie, in the
+        array `unique_segments` made for many articles at once, or in an array of their
+        own (see `stretches`)."""
+        u = self.unique_shingles()
+        if self._unique_home is not None:
+            return self._unique_home[0], self._unique_home[1], len(u)
+        return u, 0, len(u)
 
     @property
     def n_passages(self) -> int:
@@ -172,33 +187,28 @@ def concat(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return flat, np.cumsum(lens) - lens, lens
 
 
-def stretches(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """uint32 arrays as stretches of two arrays: (main, extra, start, lens). Array i is
-    main[start[i]:][:lens[i]], or extra[start[i] - len(main):][:lens[i]] where start[i]
-    is len(main) or more. `main` is the array that most of the values lie in, as views
-    (the sorted unique shingles of a window's articles, from `unique_segments`): they
-    are read where they lie; the others are copied into `extra`, one after the other."""
-    lens = np.array([len(a) for a in arrays], dtype=np.int64)
-    held: dict[int, int] = {}  # id of an array viewed -> values of the arrays viewing it
-    owners: dict[int, np.ndarray] = {}
-    for a in arrays:
-        b = a.base
-        if isinstance(b, np.ndarray) and b.dtype == np.uint32 and b.ndim == 1 and len(a):
-            held[id(b)] = held.get(id(b), 0) + len(a)
-            owners[id(b)] = b
-    main = owners[max(held, key=held.__getitem__)] if held else np.zeros(0, np.uint32)
-    main = main if main.flags.c_contiguous else np.zeros(0, np.uint32)
-    at0, n_main = main.ctypes.data, len(main)
-    start = np.empty(len(arrays), dtype=np.int64)
-    others = []
-    end = n_main
-    for i, a in enumerate(arrays):
-        if a.base is main and n_main and a.dtype == np.uint32 and a.strides == (4,):
-            start[i] = (a.ctypes.data - at0) // 4
-        else:
-            start[i] = end
-            end += len(a)
-            others.append(a)
+def stretches(items: list[Stretch]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """uint32 stretches (`Doc.unique_stretch`) as parts of two arrays: (main, extra, start,
+    lens). Stretch i is main[start[i]:][:lens[i]], or extra[start[i] - len(main):][:lens[i]]
+    where start[i] is len(main) or more. `main` is the array that holds the most values
+    (the sorted unique shingles of a window's articles): they are read where they lie,
+    and the other stretches are copied into `extra`, one after the other."""
+    lens = np.array([n for _, _, n in items], dtype=np.int64)
+    held: dict[int, int] = {}  # id of an array -> values of the stretches in it
+    arrays: dict[int, np.ndarray] = {}
+    for a, _, n in items:
+        held[id(a)] = held.get(id(a), 0) + n
+        arrays[id(a)] = a
+    main = arrays[max(held, key=held.__getitem__)] if held else None
+    if main is None or not (
+        main.dtype == np.uint32 and main.ndim == 1 and main.flags.c_contiguous and main.flags.writeable
+    ):  # (the compiled reader takes two arrays of one type)
+        main = np.zeros(0, np.uint32)
+    in_main = np.array([a is main for a, _, _ in items], dtype=bool)
+    start = np.array([s0 for _, s0, _ in items], dtype=np.int64)
+    out_lens = np.where(in_main, 0, lens)
+    start = np.where(in_main, start, len(main) + np.cumsum(out_lens) - out_lens)
+    others = [a[s0 : s0 + n] for a, s0, n in items if a is not main and n]
     extra = np.concatenate(others).astype(np.uint32, copy=False) if others else np.zeros(0, np.uint32)
     return main, extra, start, lens
 
@@ -229,6 +239,7 @@ def unique_segments(
     for d, s0, n in zip(docs, start.tolist(), n_uniq.tolist(), strict=True):
         if d._unique is None:
             d._unique = uniq[s0 : s0 + n]
+            d._unique_home = (uniq, s0)
     return flat, start, lens, uniq, n_uniq
 
 

@@ -835,14 +835,15 @@ def test_member_stats_equal_set_arithmetic() -> None:
     keys = list(sets)
     rng.shuffle(keys)
     sets = {x: sets[x] for x in keys}
-    # Most sets are views of one array, as a window's are (read where they lie), a few
-    # of another (copied), the rest arrays of their own (copied).
+    # Most sets are stretches of one array, as a window's are (read where they lie), a
+    # few of another (copied), the rest arrays of their own (copied).
+    stretch = {x: (a, 0, len(a)) for x, a in sets.items()}
     for k, part in enumerate((keys[: len(keys) * 2 // 3], keys[len(keys) * 2 // 3 :][::3])):
         base = np.concatenate([np.full(3 + k, 7, np.uint32)] + [sets[x] for x in part])
         at = 3 + k
         for x in part:
-            sets[x], at = base[at : at + len(sets[x])], at + len(sets[x])
-    got_all = _member_stats(comps, reps, sets)
+            stretch[x], at = (base, at, len(sets[x])), at + len(sets[x])
+    got_all = _member_stats(comps, reps, stretch)
     for comp, rep, got in zip(comps, reps, got_all, strict=True):
         py = {x: set(sets.get(x, np.zeros(0, np.uint32)).tolist()) for x in comp}
         for x in comp:
