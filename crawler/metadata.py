@@ -418,6 +418,14 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
             for c in candidates
         ]
         page_text = {_norm_title(c) for c in cleaned}
+        if og_title and headline and title_tag:
+            # ...unless <title>, the page's name for itself, states the JSON-LD headline
+            # and not og:title: two fields agree, og:title stands alone (NZZ's ticker:
+            # JSON-LD and <title> "News und Entwicklungen im Nahostkonflikt", og:title
+            # "aktuelle News und ..."). fundus_de: decides 1 page, right; no other changes.
+            og_key, head_key, own_key = (_norm_title(c) for c in cleaned[:3])
+            if own_key == head_key != og_key:
+                cleaned[0], cleaned[1] = cleaned[1], cleaned[0]
         # The <h1> of the article's own <header> sharing few words with every candidate:
         # the newsroom rewrote the headline after the metadata was written (og:title,
         # JSON-LD and <title> may each keep an older one). What the reader sees wins.

@@ -288,6 +288,31 @@ def test_title_rewritten_headline_in_article_header(h1: str, in_header: bool, wa
     assert ex.title == want
 
 
+TICKER_HEAD = "Pendler und Pauschale: Entwicklungen im Überblick"  # a ticker's own headline
+TICKER_OG = "Pendler und Pauschale: aktuelle Entwicklungen im Überblick"
+TICKER_ENTRY = "Kabinett beschließt Milliarden für Berufstätige auf dem Land"  # the latest entry
+
+
+@pytest.mark.parametrize(
+    ("title_tag", "h1", "want"),
+    [
+        # The page shows none of them (its <h1> is the latest entry, outside the article
+        # header): <title> states the JSON-LD headline, which beats og:title standing alone.
+        (TICKER_HEAD, TICKER_ENTRY, TICKER_HEAD),
+        # <title> states og:title: og:title, as for any page that shows no candidate.
+        (TICKER_OG, TICKER_ENTRY, TICKER_OG),
+        # The page shows og:title: what it shows wins, whatever <title> says.
+        (TICKER_HEAD, TICKER_OG, TICKER_OG),
+    ],
+)
+def test_title_unshown_headline_agreed_by_title_tag(title_tag: str, h1: str, want: str) -> None:
+    html = _headline_page(og=TICKER_OG, ld=TICKER_HEAD, h1=h1).replace(
+        "<title>Pendler werden entlastet | Tagblatt</title>", f"<title>{title_tag} | Tagblatt</title>"
+    )
+    ex = extract_article(html, "https://www.tagblatt.example/politik/pendler-100.html")
+    assert ex.title == want
+
+
 @pytest.mark.parametrize(
     ("title_tag", "breadcrumb", "want"),
     [

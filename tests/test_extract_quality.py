@@ -19,12 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # (fast mode on article pages; with the full trafilatura cascade everywhere: 0.9353, 0.9696,
 # 0.9651; before this round: 0.927, 0.963, 0.952 / 0.816 / 0.990). The figures are deterministic;
 # the margin is for trafilatura/lxml releases that move a page or two. Title 0.888 since the
-# kicker rule in crawler.metadata (was 0.878); 0.898 since the rewritten-headline rule (2026-12-03).
+# kicker rule in crawler.metadata (was 0.878); 0.898 since the rewritten-headline rule (2026-12-03);
+# 0.908 since <title> breaks og:title's lead for a headline it agrees with (2026-12-05).
 THRESHOLDS = {
     ("trafilatura_eval", "f1"): 0.93,
     ("aeb", "f1"): 0.965,
     ("fundus_de", "f1"): 0.96,
-    ("fundus_de", "title_exact"): 0.88,
+    ("fundus_de", "title_exact"): 0.89,
     ("fundus_de", "date_day"): 0.97,
 }
 
