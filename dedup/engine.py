@@ -526,15 +526,17 @@ def _repair(
     hot = hot_keys(index, all_rows, params.max_bucket)
     live = live_key_sets(all_rows, all_doc, blocked_rows(all_rows, hot))
     empty: set[int] = set()
+    dropped: list[tuple[str, str]] = []
     for aid in repair_ids:
         mine = live.get(ids_to_no[aid], empty)
         for x in list(graph.g.neighbors(aid)):
             if mine.isdisjoint(live.get(ids_to_no[x], empty)):
                 a, b = min(aid, x), max(aid, x)
-                store.delete_pairs([(a, b)])
-                graph.drop_pair(a, b)
+                graph.drop_pair(a, b)  # (at once: seen from x, the pair is gone)
+                dropped.append((a, b))
                 changed.update((a, b))
-                summary.pairs_dropped += 1
+    store.delete_pairs(dropped)
+    summary.pairs_dropped += len(dropped)
 
 
 def withdraw(store: DedupStore, stale: dict[str, int], params: Params, summary: Summary) -> None:

@@ -523,6 +523,24 @@ def test_pending_articles_are_paged_by_publication_without_gaps(tmp_path: Path) 
     assert conn.execute("SELECT COUNT(*) FROM dedup_queue").fetchone()[0] == 0
 
 
+def test_same_text_finds_every_holder_of_a_shared_text_and_no_lone_one(tmp_path: Path) -> None:
+    """`DedupStore.same_text` answers from the text_hash index: the articles of each
+    text held by two or more (all of them), none for a text only one article has."""
+    from dedup.store import DedupStore
+
+    texts = {"a": story(1), "b": story(1), "c": story(1), "d": story(2), "e": story(3)}
+    conn = make_db(tmp_path / "s.db", texts)
+    dedup.update(conn)
+    url_of = dict(conn.execute("SELECT id, url FROM articles").fetchall())
+    hash_of = dict(conn.execute("SELECT article_id, text_hash FROM dedup_signatures").fetchall())
+    by_url = {url_of[i].rsplit("/", 1)[1]: h for i, h in hash_of.items()}
+    got = DedupStore(conn).same_text({by_url["a"], by_url["d"], "no such text"})
+    assert sorted((url_of[i].rsplit("/", 1)[1], h) for i, h in got) == [
+        ("a", by_url["a"]), ("b", by_url["a"]), ("c", by_url["a"])
+    ]
+    assert DedupStore(conn).same_text(set()) == []
+
+
 def test_the_queue_holds_exactly_the_articles_not_indexed(tmp_path: Path) -> None:
     """Articles stored before dedup first ran, inserted since, re-stored (an upsert),
     re-dated or deleted: the queue follows each, and a rebuild queues every article."""
