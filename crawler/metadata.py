@@ -444,6 +444,21 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
             pm.title = cleaned[0]
         if pm.title is not None:
             pm.title = _uncut(pm.title, cleaned, sites)
+    if pm.title is not None:
+        # 3. A live ticker promotes its latest entry in og:title and the heading it shows
+        # ("Nahost-Ticker: Palästinenser ... erschossen", an entry "11.13 Uhr: Palästinenser
+        # ... erschossen" below); the page's own title is the ticker's name, which stays
+        # the same from one crawl of it to the next. fundus_de: decides 1 page, right.
+        entries = _ticker_entries(tree)
+        if entries and _names_entry(pm.title, entries):
+            pm.title = next(
+                (
+                    c
+                    for c in stripped
+                    if _norm_title(c) not in sites and not _names_entry(c, entries)
+                ),
+                pm.title,
+            )
 
     pm.published = _first(
         *(
@@ -634,6 +649,31 @@ def _article_kicker_headings(tree: HtmlElement) -> set[str]:
         if headline:
             out |= {text, headline}
     return out
+
+
+# A ticker entry's heading starts with its time: "11.13 Uhr: ...", "11:13 - ...".
+_ENTRY_TIME = re.compile(r"^(?:[01]?\d|2[0-3])[.:][0-5]\d(?:\s*Uhr)?\s*(?::\s+|[-–—|]\s+)")
+
+
+def _ticker_entries(tree: HtmlElement) -> set[str]:
+    """Normalized headlines of a live ticker's entries, without their times: <h2>-<h4>s
+    that start with a time of day. Empty unless there are two or more (one such heading
+    is a schedule line, not a ticker)."""
+    out = set()
+    for h in tree.iter("h2", "h3", "h4"):
+        m = _ENTRY_TIME.match(_heading_text(h))
+        if m:
+            out.add(_norm_title(_heading_text(h)[m.end() :]))
+    out.discard("")
+    return out if len(out) >= 2 else set()
+
+
+def _names_entry(title: str, entries: set[str]) -> bool:
+    """Whether `title`, or its headline after a kicker ("Nahost-Ticker: ..."), is an entry's."""
+    if _norm_title(title) in entries:
+        return True
+    m = _KICKER_SEPARATOR.search(title)
+    return m is not None and _norm_title(title[m.end() :]) in entries
 
 
 def _article_header_h1(tree: HtmlElement) -> str | None:

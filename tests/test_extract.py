@@ -338,6 +338,36 @@ def test_title_cut_short_in_meta_is_taken_whole(title_tag: str, breadcrumb: bool
     assert pm.title == want
 
 
+@pytest.mark.parametrize(
+    ("entries", "want"),
+    [
+        # og:title and the shown heading name the latest entry: the ticker's name wins.
+        (["11.13 Uhr: Siedler greifen Dorf an", "10:31 - Farbanschlag in Berlin"],
+         "Krieg in Nahost im News-Ticker vom 26. August"),
+        # One timed heading is a schedule line, not a ticker: the shown heading stays.
+        (["11.13 Uhr: Siedler greifen Dorf an"], "Nahost-Ticker: Siedler greifen Dorf an"),
+        # Timed entries, but the shown heading is none of them: it stays.
+        (["12.31 Uhr: Zeitung lehnt Aussagen ab", "10:31 - Farbanschlag in Berlin"],
+         "Nahost-Ticker: Siedler greifen Dorf an"),
+    ],
+)  # fmt: skip
+def test_title_of_live_ticker_is_its_name_not_its_latest_entry(entries: list[str], want: str) -> None:
+    from lxml import html as lxml_html
+
+    from crawler.metadata import read_page_meta
+
+    shown = "Nahost-Ticker: Siedler greifen Dorf an"
+    ld = '{"@type": "NewsArticle", "headline": "Krieg in Nahost im News-Ticker vom 26. August"}'
+    page = (
+        f'<html><head><meta property="og:title" content="{shown}"><title>{shown} | Tagblatt</title>'
+        f'<script type="application/ld+json">{ld}</script></head><body><article><header>'
+        f"<h1>{shown}</h1></header>{''.join(f'<h2>{e}</h2><p>Text.</p>' for e in entries)}"
+        "</article></body></html>"
+    )
+    pm = read_page_meta(lxml_html.fromstring(page), "https://www.tagblatt.example/nahost-ticker-100.html")
+    assert pm.title == want
+
+
 def test_strip_site_suffix_drops_site_name_ahead_of_headline() -> None:
     sites = ["Tagblatt", "tagblatt.example", "tagblatt"]
     assert strip_site_suffix("Tagblatt | Pendler werden entlastet", site_names=sites, others=[]) == (
