@@ -332,11 +332,16 @@ def long_runs(x: np.ndarray, least: int) -> np.ndarray:
 def passage_shingles(
     words: np.ndarray, lens: np.ndarray, k: int, fold: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted unique shingles of each passage, one passage after the other; how many
-    each passage has), from the word hashes of passages of lens[p] >= k words.
+    """(unique shingles of each passage in the order they first occur, one passage
+    after the other; how many each passage has), from the word hashes of passages of
+    lens[p] >= k words.
 
     A shingle is k consecutive words: fmix64(sum of word j * fold[j % len(fold)])
-    (mod 2^64), its top 32 bits (see `dedup.sketch.shingle_hash`).
+    (mod 2^64), its top 32 bits (see `dedup.sketch.shingle_hash`). Repeats are dropped
+    with a small open-addressing table (a shingle's low bits index it), in one pass:
+    no reader needs a passage sorted (MinHash takes minima, verification looks each
+    shingle up, an article's set is sorted on its own), and sorting a passage's few
+    dozen shingles by insertion cost twice as much as making them.
     """
     total = 0
     longest = 0
@@ -345,19 +350,33 @@ def passage_shingles(
         longest = max(longest, lens[p])
     out = np.empty(total, dtype=np.uint32)
     counts = np.zeros(len(lens), dtype=np.int64)
-    buf = np.empty(max(longest, 1), dtype=np.uint32)
-    scratch = np.empty(_RADIX_FROM, dtype=np.uint32)
-    nf = len(fold)
+    size = 1
+    while size < 2 * longest:
+        size *= 2
+    mask = size - 1
+    table = np.zeros(size, dtype=np.uint32)
+    stamp = np.zeros(size, dtype=np.int64)  # == p + 1: the slot holds a shingle of passage p
+    mul = np.empty(k, dtype=np.uint64)  # (a division per word would cost a third)
+    for j in range(k):
+        mul[j] = fold[j % len(fold)]
     start = 0
     o = 0
     for p in range(len(lens)):
         m = lens[p] - k + 1
+        n = 0
         for i in range(m):
             acc = np.uint64(0)
             for j in range(k):
-                acc += words[start + i + j] * fold[j % nf]
-            buf[i] = np.uint32(fmix64(acc) >> np.uint64(32))
-        n = _sorted_unique_into(buf[:m], out, o, scratch)
+                acc += words[start + i + j] * mul[j]
+            v = np.uint32(fmix64(acc) >> np.uint64(32))
+            slot = v & mask
+            while stamp[slot] == p + 1 and table[slot] != v:
+                slot = (slot + 1) & mask
+            if stamp[slot] != p + 1:
+                stamp[slot] = p + 1
+                table[slot] = v
+                out[o + n] = v
+                n += 1
         counts[p] = n
         o += n
         start += lens[p]

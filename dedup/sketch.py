@@ -9,7 +9,7 @@ everything after that works on arrays of the whole batch:
    its bytes (64 bits), in one compiled pass over the bytes (`dedup.kernels`).
 2. Word k-gram (shingle) hashes by folding k consecutive word hashes with odd
    multipliers; windows that cross a passage end are dropped. Shingles are 32 bits,
-   sorted and unique within their passage (compiled, per passage).
+   unique within their passage, in the order they first occur (compiled, per passage).
 3. One MinHash per passage: datasketch's "affine32" permutations of the finalized
    shingle hash, the minimum taken per passage (compiled: one pass per passage). This
    equals `datasketch.MinHash(num_perm, seed, hashfunc=identity)` fed the same

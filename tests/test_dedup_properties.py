@@ -6,6 +6,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -163,17 +164,17 @@ def test_batch_word_hashes_are_the_words_hashed_one_by_one(passages: list[str]) 
     st.integers(1, 5),
 )
 def test_shingles_are_each_passages_k_grams_hashed(passages: list, k: int) -> None:  # type: ignore[type-arg]
-    """A batch's shingles are, passage by passage, the sorted unique hashes
-    (`shingle_hash`) of its k-word windows; passages under `min_words` are dropped.
-    (Passages of a few words and of 60 to 90: a passage is sorted by insertion below
-    `kernels._RADIX_FROM` shingles, by radix from there.)"""
+    """A batch's shingles are, passage by passage, the unique hashes (`shingle_hash`)
+    of its k-word windows in the order they first occur; passages under `min_words` are
+    dropped. (Passages of a few words and of 60 to 90, with repeated words: repeats meet
+    in the compiled kernel's table of the passage.)"""
     from dedup.sketch import shingle_batch, shingle_hash
 
     min_words = k + 1
     docs = [[" ".join(p) for p in passages[:3]], [" ".join(p) for p in passages[3:]]]
     batch = shingle_batch(docs, k, min_words)
     want = [
-        sorted({shingle_hash(p[i : i + k]) for i in range(len(p) - k + 1)})
+        list(dict.fromkeys(shingle_hash(p[i : i + k]) for i in range(len(p) - k + 1)))
         for p in passages
         if len(p) >= min_words
     ]
@@ -185,6 +186,35 @@ def test_shingles_are_each_passages_k_grams_hashed(passages: list, k: int) -> No
         sum(len(p) >= min_words for p in passages[:3]),
         sum(len(p) >= min_words for p in passages[3:]),
     ]
+
+
+def test_passage_shingles_drop_repeats_where_slots_collide() -> None:
+    """Passages of many distinct shingles, each passage said twice over: the kernel's
+    table (twice the longest passage) then holds values that share their low bits, so
+    lookups probe past other values; what comes out is each passage's shingles once,
+    in the order they first occur."""
+    from dedup import kernels
+    from dedup.sketch import _FOLD, _fmix
+
+    rng = np.random.default_rng(7)
+    k = 3
+    passages = [rng.integers(0, 2**63, size=n, dtype=np.uint64) for n in (5, 90, 130, 40)]
+    words = np.concatenate([np.concatenate([p, p]) for p in passages])
+    lens = np.array([2 * len(p) for p in passages], dtype=np.int64)
+    got, counts = kernels.passage_shingles(words, lens, k, _FOLD)
+    want: list[int] = []
+    for p in passages:
+        w = np.concatenate([p, p])
+        acc = [sum(int(w[i + j]) * int(_FOLD[j]) for j in range(k)) % 2**64 for i in range(len(w) - k + 1)]
+        hashed = (_fmix(np.array(acc, dtype=np.uint64), 64) >> np.uint64(32)).tolist()
+        unique = list(dict.fromkeys(hashed))
+        assert len(unique) < len(hashed)  # the second saying repeats the first's shingles
+        want.extend(unique)
+    assert got.tolist() == want
+    assert counts.sum() == len(want)
+    # Low bits shared within a passage: the probing above was exercised.
+    first = want[counts[0] : counts[0] + counts[1]]
+    assert len({v & 255 for v in first}) < len(first)
 
 
 def test_every_character_separates_words_as_words_does() -> None:
