@@ -238,6 +238,29 @@ def test_radix_sort_equals_np_sort(values: list[int]) -> None:
     assert radix_sort(x, 8).tolist() == np.sort(x).tolist()
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40) | st.integers(0, 2**35) | st.integers(0, 2**62), st.integers(0, 3000)),
+        max_size=300,
+    ),
+    st.booleans(),
+)
+def test_segment_is_its_entries_sorted_without_repeats(entries: list, in_order: bool) -> None:  # type: ignore[type-arg]
+    """`make_segment` gives the distinct (key, docno) entries in (key, docno) order, with
+    docnos ascending as a window adds them (the compiled sort then orders keys only and
+    leans on its stability) or in any order (it sorts both), keys of every width its
+    packing takes and past it (a lexsort then)."""
+    if in_order:
+        entries = sorted(entries, key=lambda e: e[1])
+    keys = np.array([k for k, _ in entries], dtype=np.int64)
+    docnos = np.array([d for _, d in entries], dtype=np.int32)
+    seg = make_segment(keys, docnos)
+    want = sorted(set(entries))
+    assert list(zip(seg.keys.tolist(), seg.docnos.tolist(), strict=True)) == want
+    assert seg.keys.dtype == np.int64 and seg.docnos.dtype == np.int32
+
+
 def test_sort_takes_radix_only_where_it_applies(monkeypatch: pytest.MonkeyPatch) -> None:
     """`sketch.sort` (under `unique`, the LSH segments and lookups) equals `np.sort` on
     both of its paths: large non-negative int64 arrays, and everything else."""
