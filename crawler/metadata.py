@@ -661,9 +661,10 @@ def _ticker_entries(tree: HtmlElement) -> set[str]:
     is a schedule line, not a ticker)."""
     out = set()
     for h in tree.iter("h2", "h3", "h4"):
-        m = _ENTRY_TIME.match(_heading_text(h))
+        text = _heading_text(h)
+        m = _ENTRY_TIME.match(text)
         if m:
-            out.add(_norm_title(_heading_text(h)[m.end() :]))
+            out.add(_norm_title(text[m.end() :]))
     out.discard("")
     return out if len(out) >= 2 else set()
 

@@ -17,6 +17,16 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
+def _slots(n: int) -> int:
+    """Slots of an open-addressing table for up to n values: the least power of two
+    >= 2n (at most half full, so a probe ends soon; a power, so `& (slots - 1)` indexes)."""
+    size = 1
+    while size < 2 * n:
+        size *= 2
+    return size
+
+
+@njit(cache=True, nogil=True)
 def pair_hits(
     shingles: np.ndarray, start: np.ndarray, n_pass: np.ndarray, pass_start: np.ndarray,
     sizes: np.ndarray, sets: np.ndarray, set_start: np.ndarray, set_len: np.ndarray,
@@ -36,9 +46,7 @@ def pair_hits(
     cap = 1
     for d in range(len(set_len)):
         cap = max(cap, set_len[d])
-    size = 1
-    while size < 2 * cap:
-        size *= 2
+    size = _slots(cap)
     mask = size - 1
     table = np.zeros(size, dtype=np.uint32)
     stamp = np.zeros(size, dtype=np.int64)  # == k + 1: the slot holds a value of pair k
@@ -193,9 +201,7 @@ def member_stats(
         for m in range(comp_start[c], comp_start[c + 1]):
             total += set_len[m]
         biggest = max(biggest, total)
-    size = 1
-    while size < 2 * biggest:
-        size *= 2
+    size = _slots(biggest)
     keys = np.zeros(size, dtype=np.uint32)
     count = np.zeros(size, dtype=np.int32)
     with_rep = np.zeros(size, dtype=np.bool_)
@@ -204,10 +210,7 @@ def member_stats(
         total = 0
         for m in range(comp_start[c], comp_start[c + 1]):
             total += set_len[m]
-        mask = 1
-        while mask < 2 * total:
-            mask *= 2
-        mask -= 1  # a table just big enough: small clusters stay in the cache
+        mask = _slots(total) - 1  # a table just big enough: small clusters stay in the cache
         r = rep[c]
         for m in range(comp_start[c], comp_start[c + 1]):
             values, s0 = (sets, set_start[m]) if set_start[m] < n_sets else (extra, set_start[m] - n_sets)
@@ -350,9 +353,7 @@ def passage_shingles(
         longest = max(longest, lens[p])
     out = np.empty(total, dtype=np.uint32)
     counts = np.zeros(len(lens), dtype=np.int64)
-    size = 1
-    while size < 2 * longest:
-        size *= 2
+    size = _slots(longest)
     mask = size - 1
     table = np.zeros(size, dtype=np.uint32)
     stamp = np.zeros(size, dtype=np.int64)  # == p + 1: the slot holds a shingle of passage p
