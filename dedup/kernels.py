@@ -1,13 +1,15 @@
 """The inner loops of dedup, compiled with numba, where numpy would make several passes
-over memory or Python would run per pair: word hashing over the bytes of a batch,
-shingles and MinHash values per passage, per-pair shared shingles (verification),
-bucket lookups in the LSH segments, per-cluster member statistics, and a radix sort.
+over memory or Python would run per line or pair: lines, furniture and word hashing
+over the bytes of a batch, shingles and MinHash values per passage, per-pair shared
+shingles (verification), bucket lookups in the LSH segments, per-cluster member
+statistics, and a radix sort.
 
-Each kernel has a plain reference its tests compare it with: `dedup.sketch.word_hash`
-and `shingle_hash`, datasketch's MinHash, `dedup.verify.verify`, `np.searchsorted`,
-`np.sort`, and Python set arithmetic. Compiled code is cached next to this file (`cache=True`; numba
-falls back to a cache in the user's home where that is not writable), so only the first
-run after an install pays for compiling, about 10 s.
+Each kernel has a plain reference its tests compare it with: `dedup.normalize.
+passage_texts`, `dedup.sketch.word_hash` and `shingle_hash`, datasketch's MinHash,
+`dedup.verify.verify`, `np.searchsorted`, `np.sort`, and Python set arithmetic.
+Compiled code is cached next to this file (`cache=True`; numba falls back to a cache in
+the user's home where that is not writable), so only the first run after an install
+pays for compiling, about 10 s.
 """
 
 from __future__ import annotations
@@ -108,74 +110,273 @@ def fmix64(h: np.uint64) -> np.uint64:
     return h ^ (h >> _S33)
 
 
-@njit(cache=True, nogil=True)
-def word_hashes(
-    b: np.ndarray, byte_separator: np.ndarray, wide_separator: np.ndarray,
-    base: np.uint64, length_mul: np.uint64, n_passages: int,
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """(hash of every word, words of each passage) of UTF-8 bytes `b` holding
-    `n_passages` passages ended by NUL: see `dedup.sketch.word_hashes` for which bytes
-    are words and the hash.
+# Character classes of `text_words` (by code point, below U+10000).
+BREAK = 1  # ends a line (`str.splitlines`)
+SPACE = 2  # whitespace (`str.isspace`, what `str.strip` drops)
+SEP = 4  # separates words (`dedup.normalize.words`)
+# A kept line's columns in what `text_words` returns.
+LINE_WORDS, LINE_TEXT, LINE_START, LINE_END, LINE_CHECK = range(5)
 
-    The bytes `byte_separator` marks separate words (NUL also ends a passage); so does
-    every character `wide_separator` marks by code point, decoded at the lead bytes of
-    two- and three-byte characters. Everything else is a word byte: h = h * base +
-    byte over the word's bytes (mod 2^64), then h ^ (bytes * length_mul), finalized
-    by fmix64.
+
+@njit(cache=True, nogil=True, inline="always")  # (a call per character would cost more than the rest)
+def _char(b: np.ndarray, i: int, char_class: np.ndarray) -> tuple[int, int, int]:
+    """(code point, bytes, class) of the UTF-8 character at b[i]; a byte that starts no
+    character of three bytes or fewer (a continuation byte, the lead of a four-byte
+    one) is taken alone, of class 0, as a part of a word."""
+    c = np.int64(b[i])
+    if c < 0x80:
+        return c, 1, np.int64(char_class[c])
+    if 0xC2 <= c < 0xE0:
+        cp = (c & 0x1F) << 6 | (np.int64(b[i + 1]) & 0x3F)
+        return cp, 2, np.int64(char_class[cp])
+    if 0xE0 <= c < 0xF0:
+        cp = (c & 0x0F) << 12 | (np.int64(b[i + 1]) & 0x3F) << 6 | (np.int64(b[i + 2]) & 0x3F)
+        return cp, 3, np.int64(char_class[cp])
+    return np.int64(-1), 1, np.int64(0)
+
+
+@njit(cache=True, nogil=True)
+def _same(b: np.ndarray, s1: int, e1: int, s2: int, e2: int) -> bool:
+    if e1 - s1 != e2 - s2:
+        return False
+    for j in range(e1 - s1):
+        if b[s1 + j] != b[s2 + j]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _line_key(b: np.ndarray, s: int, e: int) -> np.uint64:
+    """A cheap hash of a line for finding repeats: its length and up to 8 bytes at
+    each end (equal keys are compared byte by byte)."""
+    h = np.uint64(e - s) * _M1
+    for j in range(s, min(e, s + 8)):
+        h = h * _M2 + np.uint64(b[j])
+    for j in range(max(s, e - 8), e):
+        h = h * _M2 + np.uint64(b[j])
+    return fmix64(h)
+
+
+@njit(cache=True, nogil=True)
+def _holds(b: np.ndarray, i: int, e: int, pat: np.ndarray, a: int, z: int) -> bool:
+    """Whether b[i:e] starts with the bytes pat[a:z]."""
+    if z - a > e - i:
+        return False
+    for q in range(a, z):
+        if b[i + q - a] != pat[q]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _ends_with_any(b: np.ndarray, s: int, e: int, tails: np.ndarray, tail_end: np.ndarray) -> bool:
+    """Whether b[s:e] ends with one of the byte strings tails[tail_end[k-1]:tail_end[k]]."""
+    a = 0
+    for z in tail_end:
+        if z - a <= e - s and _holds(b, e - (z - a), e, tails, a, z):
+            return True
+        a = z
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _credit_line(
+    b: np.ndarray, s: int, e: int, labels: np.ndarray, label_end: np.ndarray,
+    phrase: np.ndarray, char_class: np.ndarray,
+) -> bool:  # fmt: skip
+    """`dedup.normalize.CREDIT_LINE.match` on the line b[s:e]: at its start, the
+    phrase, or one of the labels (labels[label_end[k-1]:label_end[k]]) followed by any
+    whitespace and ":"."""
+    if _holds(b, s, e, phrase, 0, len(phrase)):
+        return True
+    a = 0
+    for z in label_end:
+        if _holds(b, s, e, labels, a, z):
+            j = s + z - a
+            while j < e:
+                _, step, cls = _char(b, j, char_class)
+                if not cls & SPACE:
+                    break
+                j += step
+            if j < e and b[j] == 0x3A:  # ":"
+                return True
+        a = z
+    return False
+
+
+@njit(cache=True, nogil=True)
+def text_words(
+    b: np.ndarray, text_end: np.ndarray, char_class: np.ndarray, base: np.uint64,
+    length_mul: np.uint64, labels: np.ndarray, label_end: np.ndarray, phrase: np.ndarray,
+    tails: np.ndarray, tail_end: np.ndarray, long_chars: int, long_spaces: int, raw: bool,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The words of cleaned texts, hashed, line by line, in one pass over their UTF-8
+    bytes (text t is b[text_end[t-1]:text_end[t]]): see `dedup.sketch.sketch_texts` for
+    the rules, which are those of `dedup.normalize.passage_texts`.
+
+    Returns (hash of every word of the kept lines, one line after another; one row per
+    kept line: LINE_WORDS its words, LINE_TEXT its text, LINE_START and LINE_END its
+    bytes once stripped, LINE_CHECK 1 if a rule in Python must still judge it).
+
+    A line ends at a BREAK character and is stripped of SPACE ones; an empty one, one
+    seen before in its text, a credit line (`_credit_line`), one holding "©" or "(c) ",
+    and one ending with one of `tails` (a teaser cut short) are dropped. One ending
+    with ")" (maybe "... (2)", a cut teaser too) or of over `long_chars` characters
+    and `long_spaces` spaces (maybe cut in chunks) is kept with LINE_CHECK set.
+    With `raw`, each text is one line, and every rule is off.
+
+    A word is a run of characters not of class SEP; its hash: h = h * base + byte
+    over its bytes (mod 2^64), then fmix64(h ^ (bytes * length_mul)).
     """
     n = len(b)
-    hashes = np.empty(n // 2 + 1, dtype=np.uint64)
-    counts = np.zeros(n_passages, dtype=np.int64)
+    # (a text of m bytes has at most (m + 1) // 2 words)
+    hashes = np.empty(n // 2 + len(text_end) + 1, dtype=np.uint64)
+    lines = np.empty((64 + len(text_end), 5), dtype=np.int64)
+    kept = 0
     words = 0
-    h = np.uint64(0)
-    size = 0
-    p = 0
-    i = 0
-    while i < n:
-        c = b[i]
-        if c < 0x80:
-            if not byte_separator[c]:  # most bytes: an ASCII letter or digit
-                h = h * base + np.uint64(c)
-                size += 1
-                i += 1
-                continue
-            sep = True
+    # Lines seen in the current text (for repeats): an open-addressing table of their
+    # numbers in seen_start / seen_end, a slot being in use when its stamp is t + 1.
+    size = 64
+    table = np.zeros(size, dtype=np.int64)
+    stamp = np.zeros(size, dtype=np.int64)
+    seen_start = np.empty(size // 2, dtype=np.int64)
+    seen_end = np.empty(size // 2, dtype=np.int64)
+    s = 0
+    for t in range(len(text_end)):
+        e = text_end[t]
+        seen = 0
+        i = s
+        while True:  # one line per turn
+            line_words = words
+            # The stripped line is [first, last); `wide` counts the bytes past the first
+            # of each character (characters = bytes - wide), `spaces` the " " seen, and
+            # the *_wide / *_space copies hold them where the stripped line starts and
+            # ends. A byte of a word is not whitespace, so where the last character that
+            # is not ended is known from `size_w` (a word ends there) and `solid` (any
+            # other) at the next whitespace: a byte of a word costs nothing here.
+            first = -1
+            last = -1
+            wide = 0
+            spaces = 0
+            first_wide = first_space = last_wide = last_space = 0
+            solid = False  # the last character not of a word was not whitespace
+            c_at = -1  # the first "(c) " (at its ")")
+            mark = False  # "©"
+            h = np.uint64(0)
+            size_w = 0
             step = 1
-        elif 0xC2 <= c < 0xF0:  # lead byte of a two- or three-byte character
-            if c < 0xE0:
-                cp = (np.int64(c) & 0x1F) << 6 | (np.int64(b[i + 1]) & 0x3F)
-                step = 2
-            else:
-                cp = (
-                    (np.int64(c) & 0x0F) << 12
-                    | (np.int64(b[i + 1]) & 0x3F) << 6
-                    | (np.int64(b[i + 2]) & 0x3F)
-                )
-                step = 3
-            sep = wide_separator[cp]
-        else:  # a continuation byte or the lead byte of a four-byte character
-            sep = False
-            step = 1
-        if sep:
-            if size:
-                hashes[words] = fmix64(h ^ (np.uint64(size) * length_mul))
-                counts[p] += 1
+            slot = 0
+            while i < e:
+                c = b[i]
+                if c < 0x80 and char_class[c] == 0:  # most bytes: an ASCII letter or digit
+                    h = h * base + np.uint64(c)
+                    size_w += 1
+                    if first < 0:
+                        first, first_wide, first_space = i, wide, spaces
+                    i += 1
+                    continue
+                if c < 0x80:
+                    cp, step, cls = np.int64(c), 1, np.int64(char_class[c])
+                else:
+                    cp, step, cls = _char(b, i, char_class)
+                if cls & BREAK and not raw:
+                    break
+                if cls & SPACE:
+                    if size_w or solid:  # a character that is not whitespace ended at i
+                        last, last_wide, last_space = i, wide, spaces
+                    solid = False
+                    if cp == 0x20:
+                        spaces += 1
+                else:
+                    if first < 0:
+                        first, first_wide, first_space = i, wide, spaces
+                    solid = True
+                wide += step - 1
+                if cls & SEP:  # ("©" and ")" are separators)
+                    if size_w:
+                        hashes[words] = fmix64(h ^ (np.uint64(size_w) * length_mul))
+                        words += 1
+                        h = np.uint64(0)
+                        size_w = 0
+                    if cp == 0xA9:
+                        mark = True
+                    elif cp == 0x29 and c_at < 0 and i - 2 >= s and i + 1 < e:
+                        if b[i - 2] == 0x28 and b[i - 1] == 0x63 and b[i + 1] == 0x20:
+                            c_at = i
+                else:
+                    for j in range(i, i + step):
+                        h = h * base + np.uint64(b[j])
+                    size_w += step
+                i += step
+            if size_w or solid:
+                last, last_wide, last_space = i, wide, spaces
+            if size_w:
+                hashes[words] = fmix64(h ^ (np.uint64(size_w) * length_mul))
                 words += 1
-                h = np.uint64(0)
-                size = 0
-            if c == 0:
-                p += 1
-            i += step
-            continue
-        for j in range(i, i + step):
-            h = h * base + np.uint64(b[j])
-        size += step
-        i += step
-    if size:
-        hashes[words] = fmix64(h ^ (np.uint64(size) * length_mul))
-        counts[p] += 1
-        words += 1
-    return hashes[:words], counts
+            keep = raw or first >= 0
+            check = 0
+            if keep and not raw:
+                # Seen before in this text?
+                key = _line_key(b, first, last)
+                slot = np.int64(key & np.uint64(size - 1))
+                while stamp[slot] == t + 1:
+                    k = table[slot]
+                    if _same(b, seen_start[k], seen_end[k], first, last):
+                        keep = False
+                        break
+                    slot = (slot + 1) & (size - 1)
+            if keep and not raw:
+                stamp[slot] = t + 1
+                table[slot] = seen
+                seen_start[seen] = first
+                seen_end[seen] = last
+                seen += 1
+                if 2 * seen >= size:  # twice the table, the text's lines put in again
+                    size *= 2
+                    table = np.zeros(size, dtype=np.int64)
+                    stamp = np.zeros(size, dtype=np.int64)
+                    grown = np.empty(size // 2, dtype=np.int64)
+                    grown[:seen] = seen_start[:seen]
+                    seen_start = grown
+                    grown = np.empty(size // 2, dtype=np.int64)
+                    grown[:seen] = seen_end[:seen]
+                    seen_end = grown
+                    for k in range(seen):
+                        slot = np.int64(_line_key(b, seen_start[k], seen_end[k]) & np.uint64(size - 1))
+                        while stamp[slot] == t + 1:
+                            slot = (slot + 1) & (size - 1)
+                        stamp[slot] = t + 1
+                        table[slot] = k
+                if (
+                    mark
+                    or (c_at >= 0 and c_at + 1 < last)
+                    or _credit_line(b, first, last, labels, label_end, phrase, char_class)
+                    or _ends_with_any(b, first, last, tails, tail_end)
+                ):
+                    keep = False
+                elif b[last - 1] == 0x29 or (
+                    (last - first) - (last_wide - first_wide) > long_chars
+                    and last_space - first_space >= long_spaces
+                ):
+                    check = 1
+            if keep:
+                if kept == len(lines):
+                    grown2 = np.empty((2 * kept, 5), dtype=np.int64)
+                    grown2[:kept] = lines
+                    lines = grown2
+                lines[kept, LINE_WORDS] = words - line_words
+                lines[kept, LINE_TEXT] = t
+                lines[kept, LINE_START] = first if first >= 0 else i
+                lines[kept, LINE_END] = last if first >= 0 else i
+                lines[kept, LINE_CHECK] = check
+                kept += 1
+            else:
+                words = line_words
+            if i >= e:
+                break
+            i += step  # past the line break
+        s = e
+    return hashes[:words], lines[:kept]
 
 
 @njit(cache=True, nogil=True)

@@ -43,10 +43,11 @@ CREDIT_TAG = re.compile(rf"\(\s*(?:{_AGENCY})(?:\s*[,/;&]\s*(?:{_AGENCY}|[a-z]{{
 CREDIT_LABELS = (
     "foto fotos titelfoto bild bilder copyright quelle quellen grafik video mitarbeit autor autorin von"
 ).split()
-CREDIT_LINE = re.compile(rf"(?:{'|'.join(CREDIT_LABELS)})\s*:|alle rechte vorbehalten")
+CREDIT_PHRASE = "alle rechte vorbehalten"
+CREDIT_LINE = re.compile(rf"(?:{'|'.join(CREDIT_LABELS)})\s*:|{CREDIT_PHRASE}")
 # A line can match CREDIT_LINE only if it starts like one of its words: `str.startswith`
 # rules out most lines before the regex runs.
-_CREDIT_STARTS = tuple(sorted({w[:2] for w in (*CREDIT_LABELS, "alle rechte vorbehalten")}))
+_CREDIT_STARTS = tuple(sorted({w[:2] for w in (*CREDIT_LABELS, CREDIT_PHRASE)}))
 COPYRIGHT = ("©", "(c) ")  # two: `_furniture` tests each
 # Teasers cut short: "... und […] (02)", "... weiter …". Searched in a line's last
 # characters only: a `$`-anchored search would otherwise try every position.
@@ -145,13 +146,13 @@ def passage_texts(text: str, *, max_words: int = 120) -> list[str]:
     printed twice) is kept once, and lines longer than `max_words` are cut at
     sentence ends. Short lines are dropped later, when words are counted
     (`dedup.sketch.shingle_batch`).
+
+    This is the rule said in Python; `dedup.sketch.sketch_texts` applies it in a
+    compiled pass over a batch's bytes (a test checks that both agree).
     """
     if not text:
         return []
-    # (most texts are in NFKC already: telling costs half of normalizing)
-    if not unicodedata.is_normalized("NFKC", text):
-        text = _nfkc(text)
-    text = CREDIT_TAG.sub(" ", _lower(_unify(text)))
+    text = clean_text(text)
     # The stripped non-empty lines, each once at its first place, in C calls (a line
     # dropped as furniture is dropped wherever it recurs).
     lines = dict.fromkeys(filter(None, map(str.strip, text.splitlines())))
@@ -159,16 +160,36 @@ def passage_texts(text: str, *, max_words: int = 120) -> list[str]:
     marked = COPYRIGHT[0] in text or COPYRIGHT[1] in text
     out: list[str] = []
     for line in lines:
-        if _furniture(line, marked):
-            continue
-        # (max_words spaces need at least 2 * max_words characters: skip the count)
-        if len(line) > 2 * max_words and line.count(" ") >= max_words:
-            spaced = _NONWORD_RE.sub(" ", line)
-            if len(spaced.split()) > max_words:
-                out.extend(" ".join(c) for c in _chunks(line, spaced, max_words))
-                continue
-        out.append(line)
+        if not _furniture(line, marked):
+            out.extend(cut_long(line, max_words))
     return out
+
+
+def clean_text(text: str) -> str:
+    """`text` in NFKC, its quotes and dashes unified, lower-cased, its credit tags
+    blanked: what `passage_texts` cuts into lines."""
+    # (most texts are in NFKC already: telling costs half of normalizing)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = _nfkc(text)
+    return CREDIT_TAG.sub(" ", _lower(_unify(text)))
+
+
+def cut_long(line: str, max_words: int) -> list[str]:
+    """A kept line as its passages: itself, or its chunks (`long_chunks`)."""
+    chunks = long_chunks(line, max_words)
+    return [line] if chunks is None else [" ".join(c) for c in chunks]
+
+
+def long_chunks(line: str, max_words: int) -> list[list[str]] | None:
+    """The words of a line of over `max_words` words and as many spaces (words run
+    together by punctuation alone are not counted) in chunks cut at sentence ends
+    (`_chunks`); None for any other line."""
+    # (max_words spaces need at least 2 * max_words characters: skip the count)
+    if len(line) > 2 * max_words and line.count(" ") >= max_words:
+        spaced = _NONWORD_RE.sub(" ", line)
+        if len(spaced.split()) > max_words:
+            return _chunks(line, spaced, max_words)
+    return None
 
 
 def _nfkc(text: str) -> str:

@@ -1,12 +1,14 @@
 """Shingles and MinHash keys for a batch of articles, with no Python code per word.
 
-The batch's cleaned passages (see `dedup.normalize`) are cut into words, and
-everything after that works on arrays of the whole batch:
+Each text is cleaned whole (`dedup.normalize.clean_text`), and everything after that
+works on arrays of the whole batch:
 
-1. Words are runs of letters, digits and `_` (`dedup.normalize.words`), found on the
-   UTF-8 bytes of the batch's passages: ASCII separators with a byte table, the others
-   by the code point decoded at their lead byte. Each word hashes to a polynomial of
-   its bytes (64 bits), in one compiled pass over the bytes (`dedup.kernels`).
+1. One compiled pass over the UTF-8 bytes of the batch's texts (`dedup.kernels.
+   text_words`) finds the passages of `dedup.normalize.passage_texts` (lines stripped,
+   repeats and furniture dropped; the few lines a regex must judge are judged in
+   Python) and their words, runs of letters, digits and `_` (`dedup.normalize.words`):
+   each character's class is looked up by its code point, decoded at its lead byte.
+   Each word hashes to a polynomial of its bytes (64 bits) as the pass walks them.
 2. Word k-gram (shingle) hashes by folding k consecutive word hashes with odd
    multipliers; windows that cross a passage end are dropped. Shingles are 32 bits,
    unique within their passage, in the order they first occur (compiled, per passage).
@@ -31,7 +33,14 @@ from datasketch import LeanMinHash, MinHash
 from datasketch.minhash import _fmix
 
 from dedup import kernels
-from dedup.normalize import _NONWORD, passage_texts
+from dedup.normalize import (
+    _NONWORD,
+    CREDIT_LABELS,
+    CREDIT_PHRASE,
+    _furniture,
+    clean_text,
+    long_chunks,
+)
 from dedup.params import Params
 
 _U64 = np.uint64
@@ -276,7 +285,7 @@ def unique(x: np.ndarray) -> np.ndarray:
 
 
 # Word hashes: a polynomial hash of the word's UTF-8 bytes, h = sum b[j] * P^(n-1-j)
-# mod 2^64 (Horner's rule, byte by byte, in `dedup.kernels.word_hashes`), then
+# mod 2^64 (Horner's rule, byte by byte, in `dedup.kernels.text_words`), then
 # h ^ (n * LEN), mixed by MurmurHash3's fmix64.
 _P = _U64(0x9E3779B97F4A7C15)
 _LEN = _U64(0xC2B2AE3D27D4EB4F)
@@ -303,40 +312,50 @@ WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
     "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
+# The characters `str.splitlines` ends a line at (a test checks the list is complete).
+LINE_BREAKS = "\n\x0b\x0c\r\x1c\x1d\x1e\x85\u2028\u2029"
 # The code points that end a word: all that `dedup.normalize.words` turns into spaces,
 # and whitespace, where `str.split` cuts.
 _SEPARATORS = {*_NONWORD, *map(ord, WHITESPACE)}
-# The bytes that separate words: control characters, space, and the ASCII separators
-# (NUL also ends a passage). Bytes >= 0x80 are parts of wider characters.
-_BYTE_SEPARATOR = np.array([c <= 0x20 or (c < 0x80 and c in _SEPARATORS) for c in range(256)])
-# The wider separators (no-break spaces, General Punctuation, "«", "€"), by code point:
-# all are below U+10000, two or three bytes long in UTF-8.
-_WIDE_SEPARATOR = np.zeros(0x10000, dtype=bool)
-_WIDE_SEPARATOR[[c for c in _SEPARATORS if c >= 0x80]] = True
+# Each character below U+10000 (every one of the above is) by its classes in
+# `dedup.kernels.text_words`: line break, whitespace, word separator.
+_CHAR_CLASS = np.zeros(0x10000, dtype=np.uint8)
+_CHAR_CLASS[[ord(c) for c in LINE_BREAKS]] |= kernels.BREAK
+_CHAR_CLASS[[ord(c) for c in WHITESPACE]] |= kernels.SPACE
+_CHAR_CLASS[sorted(_SEPARATORS)] |= kernels.SEP
+
+
+def _bytes_of(items: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Strings as their UTF-8 bytes back to back, and where each ends."""
+    data = [x.encode("utf-8", "surrogatepass") for x in items]
+    ends = np.cumsum([len(x) for x in data], dtype=np.int64)
+    return np.frombuffer(b"".join(data), dtype=np.uint8), ends
+
+
+# The furniture rules of `dedup.normalize._furniture` as the compiled pass applies them:
+# CREDIT_LINE's labels and phrase, and the endings of a teaser cut short (TRUNCATED with
+# nothing after its mark; a line ending with ")" is left to the regex).
+_LABELS, _LABEL_ENDS = _bytes_of(CREDIT_LABELS)
+_PHRASE = np.frombuffer(CREDIT_PHRASE.encode(), dtype=np.uint8)
+_TAILS, _TAIL_ENDS = _bytes_of(["[…]", "[...]", "…", "..."])
+
+
+def _text_words(b: np.ndarray, ends: np.ndarray, max_words: int, raw: bool) -> tuple[np.ndarray, np.ndarray]:
+    return kernels.text_words(
+        b, ends, _CHAR_CLASS, _P, _LEN, _LABELS, _LABEL_ENDS, _PHRASE, _TAILS, _TAIL_ENDS,
+        2 * max_words, max_words, raw,
+    )  # fmt: skip
 
 
 def word_hashes(passages: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(uint64 hash of every word, passage after passage; int64 words of each passage).
 
     The words are those of `dedup.normalize.words`, found on the UTF-8 bytes of the
-    passages by a compiled loop (`dedup.kernels.word_hashes`) that looks up ASCII
-    separators by byte and the wider ones by code point as it walks the bytes and
-    hashes each word (a `str.translate` to spaces first would cost more than the rest
-    of the hashing, and a `bytes.translate` a third of it).
+    passages by a compiled loop (`dedup.kernels.text_words`, each passage taken whole)
+    that looks up each character's class as it walks the bytes and hashes each word.
     """
-    if not passages:
-        return np.zeros(0, _U64), np.zeros(0, np.int64)
-    # (a count per passage rather than each word's passage number: 8 bytes per word
-    # fewer for every batch to fault in afresh)
-    text = "\x00".join(passages)
-    if text.count("\x00") >= len(passages):  # NUL within a passage: a separator
-        text = "\x00".join([p.replace("\x00", " ") for p in passages])
-    # (lone surrogates, as broken JSON escapes leave them, are encoded, not an error)
-    data = text.encode("utf-8", "surrogatepass")
-    return kernels.word_hashes(
-        np.frombuffer(data, dtype=np.uint8), _BYTE_SEPARATOR, _WIDE_SEPARATOR, _P, _LEN,
-        len(passages),
-    )
+    every, lines = _text_words(*_bytes_of(passages), 1, raw=True)
+    return every, lines[:, kernels.LINE_WORDS].copy()
 
 
 def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:
@@ -348,10 +367,18 @@ def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:
     flat = [p for passages in docs for p in passages]
     doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), [len(d) for d in docs])
     every, counts = word_hashes(flat)
+    return _shingled(every, counts, doc_of, len(docs), k, min_words)
+
+
+def _shingled(
+    every: np.ndarray, counts: np.ndarray, doc_of: np.ndarray, n_docs: int, k: int, min_words: int
+) -> Batch:
+    """The batch of passages of `counts[p]` words each (their hashes one passage after
+    the other in `every`), passage p of doc `doc_of[p]`."""
     kept = counts >= min_words
     wh = every[np.repeat(kept, counts)]
     lens = counts[kept].astype(np.int64)
-    doc_passages = np.bincount(doc_of[kept], minlength=len(docs)).astype(np.int64)
+    doc_passages = np.bincount(doc_of[kept], minlength=n_docs).astype(np.int64)
     shingles, per_pass = kernels.passage_shingles(wh, lens, k, _FOLD)
     offsets = (np.cumsum(per_pass) - per_pass).astype(np.int64)  # (empty: no passage)
     # Exact duplicates: the same words in the same passages (a passage break flips a bit).
@@ -367,9 +394,58 @@ def shingle_batch(docs: list[list[str]], k: int, min_words: int) -> Batch:
 
 
 def sketch_texts(texts: list[str], params: Params) -> Batch:
-    """Normalize and shingle many articles' texts."""
-    docs = [passage_texts(t, max_words=params.max_passage_words) for t in texts]
-    return shingle_batch(docs, params.shingle_size, params.min_passage_words)
+    """Normalize and shingle many articles' texts: the passages of
+    `dedup.normalize.passage_texts`, shingled as by `shingle_batch`, with no Python
+    code per line.
+
+    Each text is cleaned whole in Python (`clean_text`: C calls on the whole string);
+    one compiled pass over the batch's bytes (`dedup.kernels.text_words`) then cuts
+    the lines, strips them, drops repeats and the furniture that needs no regex, and
+    hashes the words of the lines it keeps. The few lines left to judge (ending with
+    ")" or long enough to be cut) get `_furniture` and `cut_long` here; a chunk of a
+    line is a run of its words (a sentence end is no word), so only the counts change.
+    """
+    max_words = params.max_passage_words
+    b, ends = _bytes_of([clean_text(t) for t in texts])
+    every, lines = _text_words(b, ends, max_words, raw=False)
+    counts = lines[:, kernels.LINE_WORDS]
+    doc_of = lines[:, kernels.LINE_TEXT]
+    check = np.flatnonzero(lines[:, kernels.LINE_CHECK])
+    if len(check):
+        every, counts, doc_of = _judged(every, lines, check, b, max_words)
+    return _shingled(every, counts, doc_of, len(texts), params.shingle_size, params.min_passage_words)
+
+
+def _judged(
+    every: np.ndarray, lines: np.ndarray, check: np.ndarray, b: np.ndarray, max_words: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(word hashes, words per passage, doc of each passage) once the lines `check`
+    are judged: dropped as furniture, kept, or cut into chunks."""
+    counts = lines[:, kernels.LINE_WORDS]
+    first_word = np.cumsum(counts) - counts
+    pieces: list[list[int]] = []
+    drop = np.zeros(len(every), dtype=bool)
+    for i, n, a, z in zip(
+        check.tolist(), counts[check].tolist(), lines[check, kernels.LINE_START].tolist(),
+        lines[check, kernels.LINE_END].tolist(), strict=True,
+    ):  # fmt: skip
+        line = b[a:z].tobytes().decode("utf-8", "surrogatepass")
+        if _furniture(line, False):
+            drop[first_word[i] : first_word[i] + n] = True
+            pieces.append([])
+            continue
+        chunks = long_chunks(line, max_words)
+        parts = [n] if chunks is None else [len(c) for c in chunks]
+        if sum(parts) != n:
+            raise AssertionError(f"a line's chunks hold {sum(parts)} words, the line {n}")
+        pieces.append(parts)
+    per_line = np.ones(len(lines), dtype=np.int64)
+    per_line[check] = [len(p) for p in pieces]
+    new_counts = np.repeat(counts, per_line)
+    at = np.cumsum(per_line) - per_line
+    for i, parts in zip(check.tolist(), pieces, strict=True):
+        new_counts[at[i] : at[i] + len(parts)] = parts
+    return every[~drop], new_counts, np.repeat(lines[:, kernels.LINE_TEXT], per_line)
 
 
 @lru_cache(maxsize=8)

@@ -328,6 +328,56 @@ def test_whitespace_list_is_complete() -> None:
     assert set(WHITESPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
 
 
+def test_line_break_list_is_complete() -> None:
+    from dedup.sketch import LINE_BREAKS
+
+    assert set(LINE_BREAKS) == {chr(c) for c in range(0x110000) if len(f"a{chr(c)}b".splitlines()) == 2}
+
+
+def test_credit_whitespace_is_str_isspace() -> None:
+    """The compiled pass skips `str.isspace` characters between a credit label and its
+    colon, where CREDIT_LINE's `\\s*` does."""
+    import re
+
+    assert all(bool(re.fullmatch(r"\s", chr(c))) == chr(c).isspace() for c in range(0x110000))
+
+
+# Pieces of lines for the compiled pass: the ends and starts its rules look at, in
+# every spelling they must tell apart, and characters of one to four bytes.
+_TEXT_BITS = (
+    _LINE_BITS
+    | st.sampled_from([*CREDIT_LABELS, "Foto", "Von", "ALLE RECHTE", " rechte vorbehalten", "dpa"])
+    | st.sampled_from(["(dpa)", "(c)", "(C) ", "©", "(", "c", ")", " (3)", "[..]", "..", "…)", "...)"])
+    | st.sampled_from(["\n", "\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\u2028", "\u2029"])
+    | st.sampled_from(["\x00", "\ud800", "\U0001f600", "\ufb01", "e\u0301", "„", "“", "–", "\u00ad", "²"])
+    | st.sampled_from(["wort", "ünd", "satz. ", "ende! ", "wer? ", "\u3000", "\u2003", "\u202f", "x" * 30])
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.lists(_TEXT_BITS, max_size=40).map("".join), min_size=1, max_size=4)
+    .map(lambda texts: texts + texts[:1]),  # (a text twice: lines repeat across texts)
+    st.integers(2, 9),
+)
+def test_compiled_pass_keeps_the_passages_of_passage_texts(texts: list[str], max_words: int) -> None:
+    """`sketch_texts` (one compiled pass over the batch's bytes, Python only for lines
+    ending with ")" or long enough to cut) gives what the passages of `passage_texts`,
+    line by line in Python, give: the same shingles per passage, passages per article
+    and exact-duplicate hashes."""
+    from dedup.normalize import passage_texts
+    from dedup.params import Params
+    from dedup.sketch import shingle_batch, sketch_texts
+
+    params = Params(max_passage_words=max_words, min_passage_words=2, shingle_size=2)
+    got = sketch_texts(texts, params)
+    want = shingle_batch([passage_texts(t, max_words=max_words) for t in texts], 2, 2)
+    assert got.shingles.tolist() == want.shingles.tolist()
+    assert got.passage_offsets.tolist() == want.passage_offsets.tolist()
+    assert got.doc_passages.tolist() == want.doc_passages.tolist()
+    assert got.text_hashes == want.text_hashes
+
+
 # Shingle values from a narrow range, and values that share their low bits (they land
 # in one slot of the kernel's hash table and have to be probed past).
 _SHINGLE = st.integers(0, 40) | st.integers(0, 40).map(lambda x: x * 4096 + 7)
