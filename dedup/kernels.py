@@ -119,7 +119,7 @@ LINE_WORDS, LINE_TEXT, LINE_START, LINE_END, LINE_CHECK = range(5)
 
 
 @njit(cache=True, nogil=True, inline="always")  # (a call per character would cost more than the rest)
-def _char(b: np.ndarray, i: int, char_class: np.ndarray) -> tuple[int, int, int]:
+def _char(b: np.ndarray, i: int, char_class: np.ndarray) -> tuple[np.int64, int, np.int64]:
     """(code point, bytes, class) of the UTF-8 character at b[i]; a byte that starts no
     character of three bytes or fewer (a continuation byte, the lead of a four-byte
     one) is taken alone, of class 0, as a part of a word."""
@@ -265,7 +265,7 @@ def text_words(
             h = np.uint64(0)
             size_w = 0
             step = 1
-            slot = 0
+            slot = np.int64(0)
             while i < e:
                 c = b[i]
                 if c < 0x80 and char_class[c] == 0:  # most bytes: an ASCII letter or digit
@@ -276,7 +276,7 @@ def text_words(
                     i += 1
                     continue
                 if c < 0x80:
-                    cp, step, cls = np.int64(c), 1, np.int64(char_class[c])
+                    cp, step, cls = np.int64(c), 1, np.int64(char_class[c])  # (ASCII at once)
                 else:
                     cp, step, cls = _char(b, i, char_class)
                 if cls & BREAK and not raw:
