@@ -534,37 +534,54 @@ def long_runs(x: np.ndarray, least: int) -> np.ndarray:
 
 @njit(cache=True, nogil=True)
 def passage_shingles(
-    words: np.ndarray, lens: np.ndarray, k: int, fold: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(unique shingles of each passage in the order they first occur, one passage
-    after the other; how many each passage has), from the word hashes of passages of
-    lens[p] >= k words.
+    words: np.ndarray, counts: np.ndarray, k: int, fold: np.ndarray, min_words: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(unique shingles of each kept passage in the order they first occur, one passage
+    after the other; how many each kept passage has; the kept passages' words, the
+    first of each with its lowest bit flipped), from the word hashes of passages of
+    counts[p] words, one after the other. A passage of fewer than `min_words` words
+    (min_words >= k) is dropped.
 
     A shingle is k consecutive words: fmix64(sum of word j * fold[j % len(fold)])
     (mod 2^64), its top 32 bits (see `dedup.sketch.shingle_hash`). Repeats are dropped
     with a small open-addressing table (a shingle's low bits index it), in one pass:
     no reader needs a passage sorted (MinHash takes minima, verification looks each
     shingle up, an article's set is sorted on its own), and sorting a passage's few
-    dozen shingles by insertion cost twice as much as making them.
+    dozen shingles by insertion cost twice as much as making them. The flipped words
+    mark passage breaks for the hash of a text's words (`dedup.sketch._shingled`).
     """
     total = 0
+    kept_words = 0
+    kept = 0
     longest = 0
-    for p in range(len(lens)):
-        total += lens[p] - k + 1
-        longest = max(longest, lens[p])
+    for p in range(len(counts)):
+        if counts[p] >= min_words:
+            total += counts[p] - k + 1
+            kept_words += counts[p]
+            kept += 1
+            longest = max(longest, counts[p])
     out = np.empty(total, dtype=np.uint32)
-    counts = np.zeros(len(lens), dtype=np.int64)
+    per_pass = np.zeros(kept, dtype=np.int64)
+    marked = np.empty(kept_words, dtype=np.uint64)
     size = _slots(longest)
     mask = size - 1
     table = np.zeros(size, dtype=np.uint32)
-    stamp = np.zeros(size, dtype=np.int64)  # == p + 1: the slot holds a shingle of passage p
+    stamp = np.zeros(size, dtype=np.int64)  # == q + 1: the slot holds a shingle of passage q
     mul = np.empty(k, dtype=np.uint64)  # (a division per word would cost a third)
     for j in range(k):
         mul[j] = fold[j % len(fold)]
     start = 0
     o = 0
-    for p in range(len(lens)):
-        m = lens[p] - k + 1
+    w = 0
+    q = 0  # kept passages so far
+    for p in range(len(counts)):
+        if counts[p] < min_words:
+            start += counts[p]
+            continue
+        marked[w : w + counts[p]] = words[start : start + counts[p]]
+        marked[w] ^= np.uint64(1)
+        w += counts[p]
+        m = counts[p] - k + 1
         n = 0
         for i in range(m):
             acc = np.uint64(0)
@@ -572,17 +589,18 @@ def passage_shingles(
                 acc += words[start + i + j] * mul[j]
             v = np.uint32(fmix64(acc) >> np.uint64(32))
             slot = v & mask
-            while stamp[slot] == p + 1 and table[slot] != v:
+            while stamp[slot] == q + 1 and table[slot] != v:
                 slot = (slot + 1) & mask
-            if stamp[slot] != p + 1:
-                stamp[slot] = p + 1
+            if stamp[slot] != q + 1:
+                stamp[slot] = q + 1
                 table[slot] = v
                 out[o + n] = v
                 n += 1
-        counts[p] = n
+        per_pass[q] = n
         o += n
-        start += lens[p]
-    return out[:o], counts
+        q += 1
+        start += counts[p]
+    return out[:o], per_pass, marked
 
 
 _MASK32 = np.uint64(0xFFFFFFFF)

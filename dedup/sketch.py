@@ -376,19 +376,15 @@ def _shingled(
     """The batch of passages of `counts[p]` words each (their hashes one passage after
     the other in `every`), passage p of doc `doc_of[p]`."""
     kept = counts >= min_words
-    wh = every[np.repeat(kept, counts)]
-    lens = counts[kept].astype(np.int64)
     doc_passages = np.bincount(doc_of[kept], minlength=n_docs).astype(np.int64)
-    shingles, per_pass = kernels.passage_shingles(wh, lens, k, _FOLD)
+    doc_words = np.bincount(doc_of[kept], weights=counts[kept], minlength=n_docs).astype(np.int64)
+    shingles, per_pass, marked = kernels.passage_shingles(every, counts, k, _FOLD, min_words)
     offsets = (np.cumsum(per_pass) - per_pass).astype(np.int64)  # (empty: no passage)
     # Exact duplicates: the same words in the same passages (a passage break flips a bit).
-    pstart = np.concatenate(([0], np.cumsum(lens))).astype(np.int64)
-    wbounds = pstart[np.concatenate(([0], np.cumsum(doc_passages)))]
-    sig = wh.copy()
-    sig[pstart[:-1]] ^= _U64(1)
+    wbounds = np.concatenate(([0], np.cumsum(doc_words))).tolist()
     hashes = [
-        xxhash.xxh64_hexdigest(sig[a:b].tobytes()) if b > a else ""
-        for a, b in zip(wbounds[:-1].tolist(), wbounds[1:].tolist(), strict=True)
+        xxhash.xxh64_hexdigest(marked[a:b]) if b > a else ""  # (the buffer itself)
+        for a, b in zip(wbounds[:-1], wbounds[1:], strict=True)
     ]
     return Batch(shingles, offsets, doc_passages, hashes)
 
@@ -408,7 +404,7 @@ def sketch_texts(texts: list[str], params: Params) -> Batch:
     max_words = params.max_passage_words
     b, ends = _bytes_of([clean_text(t) for t in texts])
     every, lines = _text_words(b, ends, max_words, raw=False)
-    counts = lines[:, kernels.LINE_WORDS]
+    counts = np.ascontiguousarray(lines[:, kernels.LINE_WORDS])
     doc_of = lines[:, kernels.LINE_TEXT]
     check = np.flatnonzero(lines[:, kernels.LINE_CHECK])
     if len(check):

@@ -382,6 +382,8 @@ class DedupStore:
         self.conn.execute(
             "DELETE FROM dedup_gone WHERE article_id NOT IN (SELECT article_id FROM dedup_signatures)"
         )
+        if self.conn.execute("SELECT 1 FROM dedup_signatures LIMIT 1").fetchone() is None:
+            return {}  # (nothing indexed: the query below would still list the whole queue)
         rows = self.conn.execute(
             "SELECT s.article_id, s.docno FROM dedup_signatures s WHERE s.article_id IN "
             "(SELECT article_id FROM dedup_gone UNION ALL SELECT article_id FROM dedup_queue) "

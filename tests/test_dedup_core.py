@@ -697,6 +697,18 @@ def test_batch_verification_equals_pairwise() -> None:
     assert got[0] is not None and got[2] is None  # the cut copy is found, the unrelated not
 
 
+def test_pair_hits_are_stored_as_json_says() -> None:
+    """`_hits_json` writes what `json.dumps` writes, past its tables of small numbers too."""
+    import json
+
+    from dedup.engine import _hits, _hits_json
+
+    for h in ({}, {0: 1}, {1: 12, 3: 1023}, {2: 1024}, {255: 7, 256: 3}, {9: 10**6}):
+        text = _hits_json(h)
+        assert text == json.dumps({str(k): v for k, v in h.items()})
+        assert _hits(text) == h
+
+
 def test_verification_reads_shingles_where_the_arena_holds_them() -> None:
     """Batches taken into an `Arena` (one array for a window) are verified in place, not
     copied: the array verification reads is the arena's. The pairs equal those of the

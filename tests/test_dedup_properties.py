@@ -201,7 +201,8 @@ def test_passage_shingles_drop_repeats_where_slots_collide() -> None:
     passages = [rng.integers(0, 2**63, size=n, dtype=np.uint64) for n in (5, 90, 130, 40)]
     words = np.concatenate([np.concatenate([p, p]) for p in passages])
     lens = np.array([2 * len(p) for p in passages], dtype=np.int64)
-    got, counts = kernels.passage_shingles(words, lens, k, _FOLD)
+    got, counts, marked = kernels.passage_shingles(words, lens, k, _FOLD, k)
+    assert (marked ^ words).tolist() == [int(x) for n in lens for x in [1] + [0] * (n - 1)]
     want: list[int] = []
     for p in passages:
         w = np.concatenate([p, p])
