@@ -383,7 +383,7 @@ def _shingled(
     # Exact duplicates: the same words in the same passages (a passage break flips a bit).
     wbounds = np.concatenate(([0], np.cumsum(doc_words))).tolist()
     hashes = [
-        xxhash.xxh64_hexdigest(marked[a:b]) if b > a else ""  # (the buffer itself)
+        xxhash.xxh64_hexdigest(marked[a:b].data) if b > a else ""  # (its buffer: no copy)
         for a, b in zip(wbounds[:-1], wbounds[1:], strict=True)
     ]
     return Batch(shingles, offsets, doc_passages, hashes)
