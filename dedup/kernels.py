@@ -114,6 +114,8 @@ def fmix64(h: np.uint64) -> np.uint64:
 BREAK = 1  # ends a line (`str.splitlines`)
 SPACE = 2  # whitespace (`str.isspace`, what `str.strip` drops)
 SEP = 4  # separates words (`dedup.normalize.words`)
+# Sentence ends `text_words` notes per line (more: the line is left to Python).
+_MAX_ENDS = 4096
 # A kept line's columns in what `text_words` returns.
 LINE_WORDS, LINE_TEXT, LINE_START, LINE_END, LINE_CHECK = range(5)
 
@@ -205,10 +207,50 @@ def _credit_line(
 
 
 @njit(cache=True, nogil=True)
+def _row(lines: np.ndarray, k: int, n_words: int, t: int, start: int, end: int, check: int) -> np.ndarray:
+    """Row k of `text_words`'s lines (the array, twice as long if it was full)."""
+    if k == len(lines):
+        grown = np.empty((2 * k, lines.shape[1]), dtype=lines.dtype)
+        grown[:k] = lines
+        lines = grown
+    lines[k, LINE_WORDS] = n_words
+    lines[k, LINE_TEXT] = t
+    lines[k, LINE_START] = start
+    lines[k, LINE_END] = end
+    lines[k, LINE_CHECK] = check
+    return lines
+
+
+@njit(cache=True, nogil=True)
+def _chunk_sizes(ends: np.ndarray, n_words: int, max_words: int) -> list[int]:
+    """Words per chunk of a line of `n_words` words with sentence ends after ends[j]
+    words, as `dedup.normalize._chunks` cuts it: sentence after sentence, a chunk
+    closed once it holds max_words // 2 (at least 1), a last one under half of that
+    joined to the one before."""
+    target = max(1, max_words // 2)
+    out = [0 for _ in range(0)]
+    current = 0
+    at = 0
+    for j in range(len(ends) + 1):
+        end = ends[j] if j < len(ends) else n_words
+        current += end - at
+        at = end
+        if current >= target:
+            out.append(current)
+            current = 0
+    if current:
+        if len(out) and current < target // 2:
+            out[-1] += current
+        else:
+            out.append(current)
+    return out
+
+
+@njit(cache=True, nogil=True)
 def text_words(
     b: np.ndarray, text_end: np.ndarray, char_class: np.ndarray, base: np.uint64,
     length_mul: np.uint64, labels: np.ndarray, label_end: np.ndarray, phrase: np.ndarray,
-    tails: np.ndarray, tail_end: np.ndarray, long_chars: int, long_spaces: int, raw: bool,
+    tails: np.ndarray, tail_end: np.ndarray, max_words: int, raw: bool,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """The words of cleaned texts, hashed, line by line, in one pass over their UTF-8
     bytes (text t is b[text_end[t-1]:text_end[t]]): see `dedup.sketch.sketch_texts` for
@@ -221,9 +263,10 @@ def text_words(
     A line ends at a BREAK character and is stripped of SPACE ones; an empty one, one
     seen before in its text, a credit line (`_credit_line`), one holding "©" or "(c) ",
     and one ending with one of `tails` (a teaser cut short) are dropped. One ending
-    with ")" (maybe "... (2)", a cut teaser too) or of over `long_chars` characters
-    and `long_spaces` spaces (maybe cut in chunks) is kept with LINE_CHECK set.
-    With `raw`, each text is one line, and every rule is off.
+    with ")" (maybe "... (2)", a cut teaser too) is kept with LINE_CHECK set. One of
+    over `max_words` words, as many spaces and twice as many characters is cut at
+    its sentence ends into chunks (`_chunk_sizes`), a row each. With `raw`, each text
+    is one line, and every rule is off.
 
     A word is a run of characters not of class SEP; its hash: h = h * base + byte
     over its bytes (mod 2^64), then fmix64(h ^ (bytes * length_mul)).
@@ -241,6 +284,11 @@ def text_words(
     stamp = np.zeros(size, dtype=np.int64)
     seen_start = np.empty(size // 2, dtype=np.int64)
     seen_end = np.empty(size // 2, dtype=np.int64)
+    # Sentence ends of the current line (whitespace after ".", "!" or "?": SENTENCE_END):
+    # the line's words before each, and where it is (its byte).
+    # (never grown inside the loop over bytes, where reassigning an array costs a
+    # reference count per byte: a line of more ends is judged in Python)
+    ends = np.empty((_MAX_ENDS, 2), dtype=np.int64)
     s = 0
     for t in range(len(text_end)):
         e = text_end[t]
@@ -262,6 +310,7 @@ def text_words(
             solid = False  # the last character not of a word was not whitespace
             c_at = -1  # the first "(c) " (at its ")")
             mark = False  # "©"
+            n_ends = 0
             h = np.uint64(0)
             size_w = 0
             step = 1
@@ -277,6 +326,15 @@ def text_words(
                     continue
                 if c < 0x80:
                     cp, step, cls = np.int64(c), 1, np.int64(char_class[c])  # (ASCII at once)
+                elif 0xC2 <= c < 0xE0 and not char_class[(c & 0x1F) << 6 | (b[i + 1] & 0x3F)]:
+                    # a letter of two bytes ("ä", "é"): part of a word, like an ASCII one
+                    h = (h * base + np.uint64(c)) * base + np.uint64(b[i + 1])
+                    size_w += 2
+                    if first < 0:
+                        first, first_wide, first_space = i, wide, spaces
+                    wide += 1
+                    i += 2
+                    continue
                 else:
                     cp, step, cls = _char(b, i, char_class)
                 if cls & BREAK and not raw:
@@ -284,6 +342,11 @@ def text_words(
                 if cls & SPACE:
                     if size_w or solid:  # a character that is not whitespace ended at i
                         last, last_wide, last_space = i, wide, spaces
+                        if i > s and (b[i - 1] == 0x2E or b[i - 1] == 0x21 or b[i - 1] == 0x3F):
+                            if n_ends < _MAX_ENDS:
+                                ends[n_ends, 0] = words - line_words  # (the word ended at the mark)
+                                ends[n_ends, 1] = i
+                            n_ends += 1
                     solid = False
                     if cp == 0x20:
                         spaces += 1
@@ -315,6 +378,7 @@ def text_words(
                 words += 1
             keep = raw or first >= 0
             check = 0
+            continue_line = False  # (its chunks are rows already)
             if keep and not raw:
                 # Seen before in this text?
                 key = _line_key(b, first, last)
@@ -354,23 +418,24 @@ def text_words(
                     or _ends_with_any(b, first, last, tails, tail_end)
                 ):
                     keep = False
-                elif b[last - 1] == 0x29 or (
-                    (last - first) - (last_wide - first_wide) > long_chars
-                    and last_space - first_space >= long_spaces
-                ):
+                elif b[last - 1] == 0x29 or n_ends > _MAX_ENDS:
                     check = 1
-            if keep:
-                if kept == len(lines):
-                    grown2 = np.empty((2 * kept, 5), dtype=np.int64)
-                    grown2[:kept] = lines
-                    lines = grown2
-                lines[kept, LINE_WORDS] = words - line_words
-                lines[kept, LINE_TEXT] = t
-                lines[kept, LINE_START] = first if first >= 0 else i
-                lines[kept, LINE_END] = last if first >= 0 else i
-                lines[kept, LINE_CHECK] = check
+                elif (
+                    words - line_words > max_words
+                    and last_space - first_space >= max_words
+                    and (last - first) - (last_wide - first_wide) > 2 * max_words
+                ):
+                    while n_ends and ends[n_ends - 1, 1] >= last:  # (in the stripped tail)
+                        n_ends -= 1
+                    for n in _chunk_sizes(ends[:n_ends, 0], words - line_words, max_words):
+                        lines = _row(lines, kept, n, t, first, last, 0)
+                        kept += 1
+                    continue_line = True
+            if keep and not continue_line:
+                lines = _row(lines, kept, words - line_words, t, first if first >= 0 else i,
+                             last if first >= 0 else i, check)  # fmt: skip
                 kept += 1
-            else:
+            elif not keep:
                 words = line_words
             if i >= e:
                 break

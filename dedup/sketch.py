@@ -5,10 +5,11 @@ works on arrays of the whole batch:
 
 1. One compiled pass over the UTF-8 bytes of the batch's texts (`dedup.kernels.
    text_words`) finds the passages of `dedup.normalize.passage_texts` (lines stripped,
-   repeats and furniture dropped; the few lines a regex must judge are judged in
-   Python) and their words, runs of letters, digits and `_` (`dedup.normalize.words`):
-   each character's class is looked up by its code point, decoded at its lead byte.
-   Each word hashes to a polynomial of its bytes (64 bits) as the pass walks them.
+   repeats and furniture dropped, long ones cut at sentence ends; the few lines a
+   regex must judge are judged in Python) and their words, runs of letters, digits
+   and `_` (`dedup.normalize.words`): each character's class is looked up by its code
+   point, decoded at its lead byte. Each word hashes to a polynomial of its bytes (64
+   bits) as the pass walks them.
 2. Word k-gram (shingle) hashes by folding k consecutive word hashes with odd
    multipliers; windows that cross a passage end are dropped. Shingles are 32 bits,
    unique within their passage, in the order they first occur (compiled, per passage).
@@ -343,7 +344,7 @@ _TAILS, _TAIL_ENDS = _bytes_of(["[…]", "[...]", "…", "..."])
 def _text_words(b: np.ndarray, ends: np.ndarray, max_words: int, raw: bool) -> tuple[np.ndarray, np.ndarray]:
     return kernels.text_words(
         b, ends, _CHAR_CLASS, _P, _LEN, _LABELS, _LABEL_ENDS, _PHRASE, _TAILS, _TAIL_ENDS,
-        2 * max_words, max_words, raw,
+        max_words, raw,
     )  # fmt: skip
 
 
@@ -396,10 +397,10 @@ def sketch_texts(texts: list[str], params: Params) -> Batch:
 
     Each text is cleaned whole in Python (`clean_text`: C calls on the whole string);
     one compiled pass over the batch's bytes (`dedup.kernels.text_words`) then cuts
-    the lines, strips them, drops repeats and the furniture that needs no regex, and
-    hashes the words of the lines it keeps. The few lines left to judge (ending with
-    ")" or long enough to be cut) get `_furniture` and `cut_long` here; a chunk of a
-    line is a run of its words (a sentence end is no word), so only the counts change.
+    the lines, strips them, drops repeats and the furniture that needs no regex, cuts
+    long lines at sentence ends (a chunk is a run of the line's words: a sentence end
+    is no word) and hashes the words of the lines it keeps. The few lines left to
+    judge (ending with ")", maybe "... (2)") get `_furniture` and `long_chunks` here.
     """
     max_words = params.max_passage_words
     b, ends = _bytes_of([clean_text(t) for t in texts])

@@ -362,10 +362,10 @@ _TEXT_BITS = (
     st.integers(2, 9),
 )
 def test_compiled_pass_keeps_the_passages_of_passage_texts(texts: list[str], max_words: int) -> None:
-    """`sketch_texts` (one compiled pass over the batch's bytes, Python only for lines
-    ending with ")" or long enough to cut) gives what the passages of `passage_texts`,
-    line by line in Python, give: the same shingles per passage, passages per article
-    and exact-duplicate hashes."""
+    """`sketch_texts` (one compiled pass over the batch's bytes, long lines cut at
+    sentence ends there too, Python only for lines ending with ")") gives what the
+    passages of `passage_texts`, line by line in Python, give: the same shingles per
+    passage, passages per article and exact-duplicate hashes."""
     from dedup.normalize import passage_texts
     from dedup.params import Params
     from dedup.sketch import shingle_batch, sketch_texts
@@ -377,6 +377,26 @@ def test_compiled_pass_keeps_the_passages_of_passage_texts(texts: list[str], max
     assert got.passage_offsets.tolist() == want.passage_offsets.tolist()
     assert got.doc_passages.tolist() == want.doc_passages.tolist()
     assert got.text_hashes == want.text_hashes
+
+
+def test_a_line_of_more_sentence_ends_than_the_pass_notes_is_cut_in_python() -> None:
+    """A line of more sentence ends than the compiled pass keeps a note of is left to
+    Python, which cuts it as `passage_texts` does; one of fewer is cut in the pass."""
+    from dedup import kernels
+    from dedup.normalize import passage_texts
+    from dedup.params import Params
+    from dedup.sketch import _bytes_of, _text_words, shingle_batch, sketch_texts
+
+    params = Params(max_passage_words=8, min_passage_words=2, shingle_size=2)
+    for n in (kernels._MAX_ENDS - 1, kernels._MAX_ENDS + 5):
+        text = "Kurz davor.\n" + " ".join(f"Satz {i} hier." for i in range(n)) + "\nEnde (2)"
+        _, lines = _text_words(*_bytes_of([text.lower()]), 8, raw=False)
+        assert lines[:, kernels.LINE_CHECK].sum() == (1 if n < kernels._MAX_ENDS else 2)
+        got = sketch_texts([text], params)
+        want = shingle_batch([passage_texts(text, max_words=8)], 2, 2)
+        assert got.shingles.tolist() == want.shingles.tolist()
+        assert got.doc_passages.tolist() == want.doc_passages.tolist() and got.doc_passages[0] > 1000
+        assert got.text_hashes == want.text_hashes
 
 
 # Shingle values from a narrow range, and values that share their low bits (they land
