@@ -148,10 +148,11 @@ def _same(b: np.ndarray, s1: int, e1: int, s2: int, e2: int) -> bool:
 
 
 @njit(cache=True, nogil=True)
-def _line_key(b: np.ndarray, s: int, e: int) -> np.uint64:
-    """A cheap hash of a line for finding repeats: its length and up to 8 bytes at
-    each end (equal keys are compared byte by byte)."""
-    h = np.uint64(e - s) * _M1
+def _line_key(b: np.ndarray, s: int, e: int, words: np.uint64) -> np.uint64:
+    """A hash of a line for finding repeats: its length, up to 8 bytes at each end and
+    `words`, a hash of its words' hashes (so lines that differ in their words differ
+    here: equal keys are compared byte by byte)."""
+    h = (np.uint64(e - s) * _M1) ^ words
     for j in range(s, min(e, s + 8)):
         h = h * _M2 + np.uint64(b[j])
     for j in range(max(s, e - 8), e):
@@ -278,12 +279,13 @@ def text_words(
     kept = 0
     words = 0
     # Lines seen in the current text (for repeats): an open-addressing table of their
-    # numbers in seen_start / seen_end, a slot being in use when its stamp is t + 1.
+    # numbers in seen_start / seen_end / seen_key, a slot in use when its stamp is t + 1.
     size = 64
     table = np.zeros(size, dtype=np.int64)
     stamp = np.zeros(size, dtype=np.int64)
     seen_start = np.empty(size // 2, dtype=np.int64)
     seen_end = np.empty(size // 2, dtype=np.int64)
+    seen_key = np.empty(size // 2, dtype=np.uint64)
     # Sentence ends of the current line (whitespace after ".", "!" or "?": SENTENCE_END):
     # the line's words before each, and where it is (its byte).
     # (never grown inside the loop over bytes, where reassigning an array costs a
@@ -311,6 +313,7 @@ def text_words(
             c_at = -1  # the first "(c) " (at its ")")
             mark = False  # "©"
             n_ends = 0
+            line_key = np.uint64(0)  # (see `_line_key`)
             h = np.uint64(0)
             size_w = 0
             step = 1
@@ -358,6 +361,7 @@ def text_words(
                 if cls & SEP:  # ("©" and ")" are separators)
                     if size_w:
                         hashes[words] = fmix64(h ^ (np.uint64(size_w) * length_mul))
+                        line_key = line_key * _M2 + hashes[words]
                         words += 1
                         h = np.uint64(0)
                         size_w = 0
@@ -375,13 +379,14 @@ def text_words(
                 last, last_wide, last_space = i, wide, spaces
             if size_w:
                 hashes[words] = fmix64(h ^ (np.uint64(size_w) * length_mul))
+                line_key = line_key * _M2 + hashes[words]
                 words += 1
             keep = raw or first >= 0
             check = 0
             continue_line = False  # (its chunks are rows already)
             if keep and not raw:
                 # Seen before in this text?
-                key = _line_key(b, first, last)
+                key = _line_key(b, first, last, line_key)
                 slot = np.int64(key & np.uint64(size - 1))
                 while stamp[slot] == t + 1:
                     k = table[slot]
@@ -394,6 +399,7 @@ def text_words(
                 table[slot] = seen
                 seen_start[seen] = first
                 seen_end[seen] = last
+                seen_key[seen] = key
                 seen += 1
                 if 2 * seen >= size:  # twice the table, the text's lines put in again
                     size *= 2
@@ -405,8 +411,11 @@ def text_words(
                     grown = np.empty(size // 2, dtype=np.int64)
                     grown[:seen] = seen_end[:seen]
                     seen_end = grown
+                    grown_key = np.empty(size // 2, dtype=np.uint64)
+                    grown_key[:seen] = seen_key[:seen]
+                    seen_key = grown_key
                     for k in range(seen):
-                        slot = np.int64(_line_key(b, seen_start[k], seen_end[k]) & np.uint64(size - 1))
+                        slot = np.int64(seen_key[k] & np.uint64(size - 1))
                         while stamp[slot] == t + 1:
                             slot = (slot + 1) & (size - 1)
                         stamp[slot] = t + 1

@@ -379,6 +379,26 @@ def test_compiled_pass_keeps_the_passages_of_passage_texts(texts: list[str], max
     assert got.text_hashes == want.text_hashes
 
 
+def test_repeated_lines_among_many_alike_are_dropped_once_each() -> None:
+    """Lines of one length and the same ends, telling each other apart only in the
+    middle (a table's rows), fill the compiled pass's table of lines seen, which grows
+    as they come; each repeat is still found, and a key made of the words too keeps
+    such lines from sharing one probe chain (keyed by their length and ends alone,
+    20,000 of them took 3 s, growing with the square of their number)."""
+    from dedup.normalize import passage_texts
+    from dedup.params import Params
+    from dedup.sketch import shingle_batch, sketch_texts
+
+    lines = [f"Anfang vom {i:07d} Bericht mit dem Ende" for i in range(50_000)]
+    text = "\n".join(lines[:30_000] + lines[:500] + lines[30_000:] + lines[-7:])
+    params = Params(min_passage_words=2, shingle_size=2)
+    got = sketch_texts([text], params)
+    want = shingle_batch([passage_texts(text)], 2, 2)
+    assert got.doc_passages.tolist() == want.doc_passages.tolist() == [50_000]
+    assert got.shingles.tolist() == want.shingles.tolist()
+    assert got.text_hashes == want.text_hashes
+
+
 def test_a_line_of_more_sentence_ends_than_the_pass_notes_is_cut_in_python() -> None:
     """A line of more sentence ends than the compiled pass keeps a note of is left to
     Python, which cuts it as `passage_texts` does; one of fewer is cut in the pass."""
