@@ -240,6 +240,7 @@ def _candidates(
     sizes: np.ndarray,
     params: Params,
     dead: _DeadKeys,
+    new_from: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs of new entries (keys sorted, docnos), already in `index`.
 
@@ -247,7 +248,9 @@ def _candidates(
     meet in a bucket holding at most `max_bucket` articles with both entries live
     (`dedup.support`); crossing, the buckets the new entries made hot (over the bound
     now, within it without them). `uk`: the unique keys, `new_count`: their entries in
-    `keys`, `sizes`: their buckets' sizes.
+    `keys`, `sizes`: their buckets' sizes. `new_from`, if given: every entry of an
+    article numbered from it on is one of the new entries, so two such articles that
+    meet are taken once, from the lower one's entry (half the meetings of a window).
     """
     crossing = uk[(sizes > params.max_bucket) & (sizes - new_count <= params.max_bucket)]
     ok_all = uk[sizes <= params.max_bucket]
@@ -266,8 +269,10 @@ def _candidates(
         j, ks, src = j[in_ok], ks[in_ok], src[in_ok]
         lo, hi = kernels.ranges(q, j)
         owner, at = expand(lo, hi - lo)
-        k, a, b = ks[owner], src[owner], mem[at].astype(np.int64)
-        keep = (a != b) & live_triples(k, a, b, dead.keys, dead.every())
+        a, b = src[owner], mem[at].astype(np.int64)
+        first = (a < b) | (b < new_from) if new_from is not None else a != b
+        k, a, b = ks[owner[first]], a[first], b[first]
+        keep = live_triples(k, a, b, dead.keys, dead.every())
         a, b = a[keep], b[keep]
         found.append(unique((np.minimum(a, b) << 32) | np.maximum(a, b)))
     packed = unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
@@ -422,8 +427,9 @@ def pair_window(
         sizes = index.sizes(uk)
         dead.add_rows(rows, row_doc, uk[sizes > params.max_bucket])
         cand, crossing = _candidates(
-            index, new_seg.keys, new_seg.docnos, uk, new_count, sizes, params, dead
-        )
+            index, new_seg.keys, new_seg.docnos, uk, new_count, sizes, params, dead,
+            new_from=dead.first_new,
+        )  # fmt: skip
         del uk, new_count, sizes
     else:
         cand, crossing = np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
