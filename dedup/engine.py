@@ -54,7 +54,7 @@ from dedup.sketch import (
 )
 from dedup.store import DedupStore, blob_u32, u32_blob
 from dedup.support import blocked_rows, dead_keys, hot_keys, live_key_sets, live_triples
-from dedup.verify import expand, verify_indexed
+from dedup.verify import verify_indexed
 
 
 @dataclass
@@ -268,13 +268,17 @@ def _candidates(
         in_ok = ok[j] == ks
         j, ks, src = j[in_ok], ks[in_ok], src[in_ok]
         lo, hi = kernels.ranges(q, j)
-        owner, at = expand(lo, hi - lo)
-        a, b = src[owner], mem[at].astype(np.int64)
-        first = (a < b) | (b < new_from) if new_from is not None else a != b
-        k, a, b = ks[owner[first]], a[first], b[first]
-        keep = live_triples(k, a, b, dead.keys, dead.every())
-        a, b = a[keep], b[keep]
-        found.append(unique((np.minimum(a, b) << 32) | np.maximum(a, b)))
+        # Meetings in one compiled pass; those on a key dead for some article are
+        # looked at closely (`live_triples`), the others are live.
+        every = dead.every()
+        packed, k, a, b = kernels.bucket_meetings(
+            ks, src, lo, hi, mem, -1 if new_from is None else new_from, every
+        )
+        if len(k):
+            keep = live_triples(k, a, b, dead.keys, every)
+            a, b = a[keep], b[keep]
+            packed = np.concatenate([packed, (np.minimum(a, b) << 32) | np.maximum(a, b)])
+        found.append(unique(packed))
     packed = unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
     return np.stack([packed >> 32, packed & 0xFFFFFFFF], axis=1), crossing
 

@@ -454,6 +454,51 @@ def text_words(
 
 
 @njit(cache=True, nogil=True)
+def bucket_meetings(
+    keys: np.ndarray, src: np.ndarray, lo: np.ndarray, hi: np.ndarray, mem: np.ndarray,
+    new_from: int, suspect: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """The meetings of entries (keys[e], src[e]) with the members mem[lo[e]:hi[e]] of
+    their buckets: (packed pairs min << 32 | max of those whose key is not in the
+    sorted `suspect`; the key, entry article and member of the others, for a closer
+    look). An article never meets itself; with `new_from` >= 0, every entry of an
+    article numbered from it on is one of the entries, so two such articles meet
+    once, from the lower one's entry (`dedup.engine._candidates`)."""
+    n = len(keys)
+    flagged = np.zeros(n, dtype=np.bool_)
+    plain = 0
+    odd = 0
+    for e in range(n):
+        j = np.searchsorted(suspect, keys[e])
+        flagged[e] = j < len(suspect) and suspect[j] == keys[e]
+        if flagged[e]:
+            odd += hi[e] - lo[e]
+        else:
+            plain += hi[e] - lo[e]
+    packed = np.empty(plain, dtype=np.int64)
+    odd_key = np.empty(odd, dtype=np.int64)
+    odd_a = np.empty(odd, dtype=np.int64)
+    odd_b = np.empty(odd, dtype=np.int64)
+    p = 0
+    o = 0
+    for e in range(n):
+        a = src[e]
+        for m in range(lo[e], hi[e]):
+            b = np.int64(mem[m])
+            if a == b or (new_from >= 0 and a > b and b >= new_from):
+                continue
+            if flagged[e]:
+                odd_key[o] = keys[e]
+                odd_a[o] = a
+                odd_b[o] = b
+                o += 1
+            else:
+                packed[p] = (min(a, b) << 32) | max(a, b)
+                p += 1
+    return packed[:p], odd_key[:o], odd_a[:o], odd_b[:o]
+
+
+@njit(cache=True, nogil=True)
 def member_stats(
     sets: np.ndarray, extra: np.ndarray, set_start: np.ndarray, set_len: np.ndarray,
     comp_start: np.ndarray, rep: np.ndarray, shared: np.ndarray, inter: np.ndarray,

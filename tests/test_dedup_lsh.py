@@ -486,3 +486,41 @@ def test_withdrawn_entries_leave_the_segments_past_a_tenth_of_the_index() -> Non
     index.purge()
     assert len(index.segments[0]) == len(index) == 1000 - 10 * (n + 1)
 
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 6), st.integers(0, 30), st.lists(st.integers(0, 30), max_size=6)),
+        max_size=25,
+    ),
+    st.sampled_from([-1, 0, 12, 40]),
+    st.lists(st.integers(0, 6), max_size=3, unique=True),
+)
+def test_bucket_meetings_are_every_entry_with_every_member(
+    entries: list[tuple[int, int, list[int]]], new_from: int, suspect: list[int]
+) -> None:
+    """`kernels.bucket_meetings` pairs each entry (key, article) with each member of its
+    bucket but itself; with `new_from`, two articles numbered from it on are paired
+    from the lower one only; meetings on a suspect key come apart as (key, a, b)."""
+    from dedup import kernels
+
+    keys = np.array([k for k, _, _ in entries], dtype=np.int64)
+    src = np.array([a for _, a, _ in entries], dtype=np.int64)
+    sizes = np.array([len(m) for _, _, m in entries], dtype=np.int64)
+    lo = np.cumsum(sizes) - sizes
+    mem = np.array([x for _, _, m in entries for x in m], dtype=np.int32)
+    packed, k, a, b = kernels.bucket_meetings(
+        keys, src, lo, lo + sizes, mem, new_from, np.array(sorted(suspect), dtype=np.int64)
+    )
+    want_plain, want_odd = [], []
+    for key, x, members in entries:
+        for y in members:
+            if x == y or (new_from >= 0 and x > y and y >= new_from):
+                continue
+            if key in suspect:
+                want_odd.append((key, x, y))
+            else:
+                want_plain.append((min(x, y) << 32) | max(x, y))
+    assert packed.tolist() == want_plain
+    assert list(zip(k.tolist(), a.tolist(), b.tolist(), strict=True)) == want_odd
