@@ -499,6 +499,36 @@ def bucket_meetings(
 
 
 @njit(cache=True, nogil=True)
+def rows_holding(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each row of `rows` (2-D), whether it holds one of `values` (a few thousand
+    at most: the hot LSH keys), looked up in an open-addressing table of them rather
+    than searched for row by row."""
+    size = _slots(max(1, len(values)))
+    mask = np.uint64(size - 1)
+    table = np.empty(size, dtype=np.int64)
+    used = np.zeros(size, dtype=np.bool_)
+    for v in values:
+        slot = fmix64(np.uint64(v)) & mask
+        while used[slot] and table[slot] != v:
+            slot = (slot + np.uint64(1)) & mask
+        used[slot] = True
+        table[slot] = v
+    out = np.zeros(rows.shape[0], dtype=np.bool_)
+    for r in range(rows.shape[0]):
+        for c in range(rows.shape[1]):
+            x = rows[r, c]
+            slot = fmix64(np.uint64(x)) & mask
+            while used[slot]:
+                if table[slot] == x:
+                    out[r] = True
+                    break
+                slot = (slot + np.uint64(1)) & mask
+            if out[r]:
+                break
+    return out
+
+
+@njit(cache=True, nogil=True)
 def member_stats(
     sets: np.ndarray, extra: np.ndarray, set_start: np.ndarray, set_len: np.ndarray,
     comp_start: np.ndarray, rep: np.ndarray, shared: np.ndarray, inter: np.ndarray,

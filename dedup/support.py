@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dedup import kernels
 from dedup.lsh import LshIndex
 from dedup.sketch import unique
 
@@ -38,9 +39,7 @@ def blocked_rows(rows: np.ndarray, hot: np.ndarray) -> np.ndarray:
     """Passages (rows of band keys) with a key in `hot` (sorted)."""
     if not len(hot) or not rows.size:
         return np.zeros(len(rows), dtype=bool)
-    pos = np.searchsorted(hot, rows)
-    pos[pos == len(hot)] = 0
-    return (hot[pos] == rows).any(axis=1)
+    return kernels.rows_holding(np.ascontiguousarray(rows, dtype=np.int64), hot.astype(np.int64))
 
 
 def dead_keys(

@@ -524,3 +524,37 @@ def test_bucket_meetings_are_every_entry_with_every_member(
                 want_plain.append((min(x, y) << 32) | max(x, y))
     assert packed.tolist() == want_plain
     assert list(zip(k.tolist(), a.tolist(), b.tolist(), strict=True)) == want_odd
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 2**35), min_size=3, max_size=3), max_size=30),
+    st.lists(st.integers(0, 2**35), max_size=40, unique=True),
+    st.integers(0, 3),
+)
+def test_rows_holding_a_value_are_found_by_table(
+    rows: list[list[int]], values: list[int], shared: int
+) -> None:
+    """`kernels.rows_holding` (an open-addressing table of the values) marks the rows
+    that hold one of them, as `np.isin` does: random rows, rows holding a value, and
+    values that differ from others in their high bits alone (band keys do)."""
+    from dedup import kernels
+
+    values = sorted({*values, *(v + (k << 40) for v in values[:shared] for k in (1, 2))})
+    rows = rows + [[values[i], 5, 7] for i in range(0, len(values), 3)]
+    r = np.array(rows, dtype=np.int64).reshape(-1, 3)
+    v = np.array(values, dtype=np.int64)
+    assert kernels.rows_holding(r, v).tolist() == np.isin(r, v).any(axis=1).tolist()
+
+
+def test_rows_holding_finds_values_past_collisions() -> None:
+    """Thousands of values in a table twice their number collide in many slots: a
+    lookup probes past other values, and stops at an empty slot for the absent."""
+    from dedup import kernels
+
+    rng = np.random.default_rng(3)
+    values = np.unique(rng.integers(0, 2**35, size=3000))
+    absent = np.setdiff1d(rng.integers(0, 2**35, size=3000), values)
+    first = np.concatenate([values, absent])
+    rows = np.stack([first, rng.integers(0, 2**35, size=len(first))], axis=1)
+    assert kernels.rows_holding(rows, values).tolist() == np.isin(rows, values).any(axis=1).tolist()
