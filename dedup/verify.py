@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 import numpy as np
 
 from dedup import kernels
@@ -125,11 +127,10 @@ def _hit_dicts(
     local_all = at - first[owner]
     local = local_all[nz].tolist()
     values = c[nz].tolist()
-    bounds = np.searchsorted(owner[nz], np.arange(len(n) + 1)).tolist()
-    hits = [
-        dict(zip(local[s:e], values[s:e], strict=True))
-        for s, e in zip(bounds[:-1], bounds[1:], strict=True)
-    ]
+    # (each dict takes its items off one iterator over all: no lists sliced per pair)
+    per = np.bincount(owner[nz], minlength=len(n)).tolist()
+    items = zip(local, values, strict=True)
+    hits = [dict(islice(items, k)) for k in per]
     mm = np.flatnonzero((c > 0) & (c >= passage_match * sizes))
     matched = _masks(owner[mm], local_all[mm], len(n))
     found = np.bincount(owner, weights=c, minlength=len(n)) if len(n) else np.zeros(0)
