@@ -301,9 +301,9 @@ def text_words(
             # The stripped line is [first, last); `wide` counts the bytes past the first
             # of each character (characters = bytes - wide), `spaces` the " " seen, and
             # the *_wide / *_space copies hold them where the stripped line starts and
-            # ends. A byte of a word is not whitespace, so where the last character that
-            # is not ended is known from `size_w` (a word ends there) and `solid` (any
-            # other) at the next whitespace: a byte of a word costs nothing here.
+            # ends. `last` is set at the next whitespace (or the line's end) when the
+            # character before it was not whitespace: a word's (`size_w` > 0) or another
+            # (`solid`), so that a byte of a word costs nothing here.
             first = -1
             last = -1
             wide = 0

@@ -327,7 +327,8 @@ _CHAR_CLASS[sorted(_SEPARATORS)] |= kernels.SEP
 
 
 def _bytes_of(items: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Strings as their UTF-8 bytes back to back, and where each ends."""
+    """Strings as their UTF-8 bytes back to back, and where each ends. (Lone
+    surrogates, as broken JSON escapes leave them, are encoded, not an error.)"""
     data = [x.encode("utf-8", "surrogatepass") for x in items]
     ends = np.cumsum([len(x) for x in data], dtype=np.int64)
     return np.frombuffer(b"".join(data), dtype=np.uint8), ends
@@ -342,6 +343,7 @@ _TAILS, _TAIL_ENDS = _bytes_of(["[…]", "[...]", "…", "..."])
 
 
 def _text_words(b: np.ndarray, ends: np.ndarray, max_words: int, raw: bool) -> tuple[np.ndarray, np.ndarray]:
+    """`dedup.kernels.text_words` with this module's tables (`max_words`: unused when `raw`)."""
     return kernels.text_words(
         b, ends, _CHAR_CLASS, _P, _LEN, _LABELS, _LABEL_ENDS, _PHRASE, _TAILS, _TAIL_ENDS,
         max_words, raw,
@@ -427,6 +429,7 @@ def _judged(
         lines[check, kernels.LINE_END].tolist(), strict=True,
     ):  # fmt: skip
         line = b[a:z].tobytes().decode("utf-8", "surrogatepass")
+        # (no copyright sign: the pass dropped every line holding one)
         if _furniture(line, False):
             drop[first_word[i] : first_word[i] + n] = True
             pieces.append([])
