@@ -28,6 +28,17 @@ def _slots(n: int) -> int:
     return size
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _probe(keys: np.ndarray, stamp: np.ndarray, tag: int, x: np.uint32, mask: int) -> np.uint32:
+    """The slot of x in an open-addressing table whose slots in use carry `stamp` ==
+    `tag` (a table never cleared: each round takes a new tag): where x is, or the free
+    slot where it goes (x's low bits first, then the next slots)."""
+    slot = x & mask
+    while stamp[slot] == tag and keys[slot] != x:
+        slot = (slot + 1) & mask
+    return slot
+
+
 @njit(cache=True, nogil=True)
 def pair_hits(
     shingles: np.ndarray, start: np.ndarray, n_pass: np.ndarray, pass_start: np.ndarray,
@@ -566,9 +577,7 @@ def member_stats(
             values, s0 = (sets, set_start[m]) if set_start[m] < n_sets else (extra, set_start[m] - n_sets)
             for t in range(s0, s0 + set_len[m]):
                 x = values[t]
-                slot = x & mask
-                while stamp[slot] == c + 1 and keys[slot] != x:
-                    slot = (slot + 1) & mask
+                slot = _probe(keys, stamp, c + 1, x, mask)
                 if stamp[slot] != c + 1:
                     stamp[slot] = c + 1
                     keys[slot] = x
@@ -737,9 +746,7 @@ def passage_shingles(
             for j in range(k):
                 acc += words[start + i + j] * mul[j]
             v = np.uint32(fmix64(acc) >> np.uint64(32))
-            slot = v & mask
-            while stamp[slot] == q + 1 and table[slot] != v:
-                slot = (slot + 1) & mask
+            slot = _probe(table, stamp, q + 1, v, mask)
             if stamp[slot] != q + 1:
                 stamp[slot] = q + 1
                 table[slot] = v
