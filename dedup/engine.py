@@ -41,6 +41,7 @@ from dedup import relations as rel
 from dedup.heap import heap_kept
 from dedup.lsh import LshIndex, make_segment, runs
 from dedup.params import Params
+from dedup.rule_graph import RuleGraph
 from dedup.sketch import (
     Arena,
     Doc,
@@ -120,6 +121,7 @@ class LazyGraph:
         self.store = store
         self.g = rel.Graph()
         self.paired: set[str] = set()  # ids whose pairs are all loaded
+        self.added: list[rel.Pair] = []  # every pair put in `g`, in order
 
     def load_nodes(self, ids: Iterable[str]) -> None:
         missing = [i for i in set(ids) if i not in self.g.nodes]
@@ -144,7 +146,9 @@ class LazyGraph:
         ends: set[str] = set(todo)
         for a, b, ah, bh in self.store.pairs_of(todo):
             if self.g.pair(a, b) is None:
-                self.g.add_pair(rel.Pair(a, b, _hits(ah), _hits(bh)))
+                p = rel.Pair(a, b, _hits(ah), _hits(bh))
+                self.g.add_pair(p)
+                self.added.append(p)
             ends.update((a, b))
         self.paired.update(todo)
         self.load_nodes(ends)
@@ -156,6 +160,7 @@ class LazyGraph:
         """A pair just verified (and stored): its ends' nodes load with the recompute."""
         if self.g.pair(pair.a, pair.b) is None:
             self.g.add_pair(pair)
+            self.added.append(pair)
 
     def ball(self, ids: Iterable[str]) -> set[str]:
         """ids and their neighbors, with the pairs of all of them (and among them) loaded."""
@@ -664,31 +669,29 @@ def _recompute(
     """
     sets = dict(sets or {})
     g = graph.g
-    touched: set[str] = set()  # articles whose flags changed
-
-    def refresh(ids: set[str], attr: str, fn: Any) -> set[str]:
-        # (in any order: each rule reads only the flags of the passes before it)
-        diff = set()
-        for i in ids:
-            value = fn(i)
-            if getattr(g.nodes[i], attr) != value:
-                setattr(g.nodes[i], attr, value)
-                diff.add(i)
-        touched.update(diff)
-        return diff
-
     graph.load_nodes(changed)
     s1 = graph.ball(changed)
-    b0 = refresh(
-        s1, "background0", lambda i: rel.background_passages(g, i, params, skip_containers=False)
-    )
+    # The rules run compiled over the graph as arrays (`RuleGraph`), which takes in
+    # each pair the graph loads on the way. (In any order within a pass: each rule
+    # reads only the flags of the passes before it.)
+    rules = RuleGraph(g, params)
+    seen = len(graph.added)
+
+    def load(ids: set[str]) -> set[str]:
+        nonlocal seen
+        out = graph.ball(ids)
+        rules.sync(graph.added[seen:])
+        seen = len(graph.added)
+        return out
+
+    b0 = rules.background(s1, skip_containers=False)
     # (ball(changed | x) is s1 | ball(x - changed): only the new part is walked)
-    s2 = s1 | graph.ball(b0 - changed)
-    cont = refresh(s2, "container", lambda i: rel.container_flag(g, i, params))
-    s3 = s1 | graph.ball(cont - changed)
-    bg = refresh(
-        s3, "background", lambda i: rel.background_passages(g, i, params, skip_containers=True)
-    )
+    s2 = s1 | load(b0 - changed)
+    cont = rules.containers(s2)
+    s3 = s1 | load(cont - changed)
+    bg = rules.background(s3, skip_containers=True)
+    rules.copy_edges()
+    touched = b0 | cont | bg  # articles whose flags changed
     store.save_flags(
         (
             i,
@@ -708,9 +711,11 @@ def _recompute(
     copy_edge: dict[int, bool] = {}
 
     def is_edge(p: rel.Pair) -> bool:
-        e = copy_edge.get(id(p))
-        if e is None:
-            e = copy_edge[id(p)] = rel.is_copy_edge(g, p, params)
+        e = rules.is_edge(p)
+        if e is None:  # (a pair loaded since)
+            e = copy_edge.get(id(p))
+            if e is None:
+                e = copy_edge[id(p)] = rel.is_copy_edge(g, p, params)
         return e
 
     while frontier:

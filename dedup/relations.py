@@ -76,6 +76,7 @@ class Pair:
     _copy0: bool | None = None
     _a_found: int = field(init=False, default=0)  # shingles of a found in b
     _b_found: int = field(init=False, default=0)
+    k: int = field(init=False, default=-1)  # its number in a `dedup.rule_graph.RuleGraph`
 
     def __post_init__(self) -> None:
         self._a_found = sum(self.a_hits.values())

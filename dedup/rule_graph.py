@@ -1,0 +1,210 @@
+"""The pair graph as arrays, for the compiled rules (`dedup.rule_kernels`).
+
+`RuleGraph` numbers the articles and pairs a `relations.Graph` holds, keeps their
+flags in arrays while the rules run, and writes each flag that changes back to its
+`Node`, so the rest of the engine (and `relations`, the reference) sees the same
+graph. Articles and pairs loaded into the graph later are added by `sync`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import chain
+from operator import attrgetter
+
+import numpy as np
+
+from dedup import rule_kernels as rk
+from dedup.params import Params
+from dedup.relations import Graph, Node, Pair
+
+_I64 = np.int64
+_A, _B = attrgetter("a"), attrgetter("b")
+_ID, _TOTAL, _HASH, _SIZES = (attrgetter(x) for x in ("id", "total", "text_hash", "sizes"))
+_BG0, _BG, _CONTAINER = (attrgetter(x) for x in ("background0", "background", "container"))
+
+
+class RuleGraph:
+    def __init__(self, g: Graph, params: Params) -> None:
+        self.g = g
+        self.params = params
+        self.names: list[str] = []
+        self.num: dict[str, int] = {}
+        self.codes: dict[str, int] = {}
+        self.pairs: list[Pair] = []
+        self.total = np.zeros(0, _I64)
+        self.code = np.zeros(0, _I64)
+        self.has_text = np.zeros(0, np.bool_)
+        self.container = np.zeros(0, np.bool_)
+        self.p_start = np.zeros(0, _I64)
+        self.p_n = np.zeros(0, _I64)
+        self.sizes = np.zeros(0, _I64)
+        self.bg0 = np.zeros(0, np.bool_)
+        self.bg = np.zeros(0, np.bool_)
+        self.pa = np.zeros(0, _I64)
+        self.pb = np.zeros(0, _I64)
+        self.h_n = np.zeros(0, _I64)
+        self.h_pass = np.zeros(0, _I64)
+        self.h_count = np.zeros(0, _I64)
+        self.edge: np.ndarray | None = None  # rule 4 per pair, once the flags are final
+        self.c_bg = np.zeros(0, np.float64)
+        self.sync(p for d, nb in g.adj.items() for p in nb.values() if p.a == d)
+
+    # -- building -------------------------------------------------------------------
+
+    def sync(self, new_pairs: Iterable[Pair]) -> None:
+        """Add the graph's articles not numbered yet, and `new_pairs` (their ends loaded)."""
+        nodes = self.g.nodes
+        new_nodes = (
+            [n for i, n in nodes.items() if i not in self.num] if self.num else list(nodes.values())
+        )
+        if new_nodes:
+            self._add_nodes(new_nodes)
+        pairs = [p for p in new_pairs if not self._has(p)]
+        if pairs:
+            self._add_pairs(pairs)
+        elif not new_nodes:
+            return
+        self._index()
+
+    def _has(self, p: Pair) -> bool:
+        k = p.k
+        return 0 <= k < len(self.pairs) and self.pairs[k] is p
+
+    def _add_nodes(self, nodes: list[Node]) -> None:
+        first, base, n = len(self.names), len(self.sizes), len(nodes)
+        names = list(map(_ID, nodes))
+        self.names.extend(names)
+        self.num.update(zip(names, range(first, first + n), strict=True))
+        codes = self.codes
+        total = np.fromiter(map(_TOTAL, nodes), _I64, n)
+        code = np.fromiter(
+            (codes.setdefault(h, len(codes)) for h in map(_HASH, nodes)), _I64, n
+        )
+        p_n = np.fromiter(map(len, map(_SIZES, nodes)), _I64, n)
+        sizes = np.fromiter(chain.from_iterable(map(_SIZES, nodes)), _I64, int(p_n.sum()))
+        p_start = base + np.cumsum(p_n) - p_n
+        flags = {}
+        for attr, get in (("bg0", _BG0), ("bg", _BG)):
+            f = flags[attr] = np.zeros(len(sizes), np.bool_)
+            some = np.fromiter(map(bool, map(get, nodes)), np.bool_, n)
+            for j in np.flatnonzero(some).tolist():
+                f[p_start[j] - base + np.array(sorted(get(nodes[j])), _I64)] = True
+        self.total = np.concatenate([self.total, total])
+        self.code = np.concatenate([self.code, code])
+        self.has_text = np.concatenate([self.has_text, total > 0])
+        cont = np.fromiter(map(_CONTAINER, nodes), np.bool_, n)
+        self.container = np.concatenate([self.container, cont])
+        self.p_start = np.concatenate([self.p_start, p_start])
+        self.p_n = np.concatenate([self.p_n, p_n])
+        self.sizes = np.concatenate([self.sizes, sizes])
+        self.bg0 = np.concatenate([self.bg0, flags["bg0"]])
+        self.bg = np.concatenate([self.bg, flags["bg"]])
+
+    def _add_pairs(self, pairs: list[Pair]) -> None:
+        first = len(self.pairs)
+        for k, p in enumerate(pairs, first):
+            p.k = k
+        self.pairs.extend(pairs)
+        # (C-level iteration over the pairs and their dicts: no Python loop per item)
+        at = self.num.__getitem__
+        pa = np.fromiter(map(at, map(_A, pairs)), _I64, len(pairs))
+        pb = np.fromiter(map(at, map(_B, pairs)), _I64, len(pairs))
+        hits = [h for p in pairs for h in (p.a_hits, p.b_hits)]
+        h_n = np.fromiter(map(len, hits), _I64, len(hits))
+        n = int(h_n.sum())
+        h_pass = np.fromiter(chain.from_iterable(hits), _I64, n)
+        h_count = np.fromiter(chain.from_iterable(map(dict.values, hits)), _I64, n)
+        self.pa = np.concatenate([self.pa, pa])
+        self.pb = np.concatenate([self.pb, pb])
+        self.h_n = np.concatenate([self.h_n, h_n])
+        self.h_pass = np.concatenate([self.h_pass, h_pass])
+        self.h_count = np.concatenate([self.h_count, h_count])
+
+    def _index(self) -> None:
+        """Arrays derived from the lists: hit offsets, matches, sums, rule 1, adjacency."""
+        m = len(self.pa)
+        self.h_start = np.cumsum(self.h_n) - self.h_n
+        side_of = np.repeat(np.arange(2 * m, dtype=_I64), self.h_n)
+        ends = np.empty(2 * m, _I64)
+        ends[0::2], ends[1::2] = self.pa, self.pb
+        at = self.p_start[ends[side_of]] + self.h_pass
+        self.h_match = self.h_count >= self.params.passage_match * self.sizes[at]
+        self.found = np.bincount(side_of, weights=self.h_count, minlength=2 * m).astype(_I64)
+        tot = self.total[ends]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = np.where(tot > 0, self.found / np.maximum(tot, 1), 0.0)
+        self.copy0 = np.minimum(c[0::2], c[1::2]) >= self.params.copy_threshold
+        node = np.concatenate([self.pa, self.pb])
+        order = np.argsort(node, kind="stable")
+        self.adj_node = np.concatenate([self.pb, self.pa])[order]
+        self.adj_pair = np.concatenate([np.arange(m, dtype=_I64)] * 2)[order]
+        self.adj_side = np.concatenate([np.zeros(m, _I64), np.ones(m, _I64)])[order]
+        self.adj_start = np.searchsorted(node[order], np.arange(len(self.names) + 1, dtype=_I64))
+
+    # -- the rules --------------------------------------------------------------------
+
+    def _ids(self, ids: Iterable[str]) -> np.ndarray:
+        """The articles' numbers (in any order: each rule is computed per article)."""
+        return np.fromiter(map(self.num.__getitem__, ids), _I64)
+
+    def background(self, ids: Iterable[str], *, skip_containers: bool) -> set[str]:
+        """Rule 3 for `ids` (background0, or background with `skip_containers`), into
+        the arrays and their `Node`s; returns the ids whose flags changed."""
+        d = self._ids(ids)
+        flags = self.bg if skip_containers else self.bg0
+        before = flags.copy()
+        rk.background(
+            d, skip_containers, self.params.background_groups, flags,
+            self.code, self.has_text, self.container, self.p_start, self.p_n, self.bg0,
+            self.h_start, self.h_n, self.h_pass, self.h_match, self.copy0,
+            self.adj_start, self.adj_node, self.adj_pair, self.adj_side,
+        )  # fmt: skip
+        diff = np.flatnonzero(before != flags)
+        if not len(diff):
+            return set()
+        owner = np.searchsorted(self.p_start, diff, side="right") - 1
+        # (an article without passages owns none of them: searchsorted lands on the last
+        # article starting there, which is the one holding the passage)
+        changed = set()
+        attr = "background" if skip_containers else "background0"
+        for j in np.unique(owner).tolist():
+            s = int(self.p_start[j])
+            value = frozenset(np.flatnonzero(flags[s : s + self.p_n[j]]).tolist())
+            setattr(self.g.nodes[self.names[j]], attr, value)
+            changed.add(self.names[j])
+        return changed
+
+    def containers(self, ids: Iterable[str]) -> set[str]:
+        """Rule 2 for `ids`, into the arrays and their `Node`s; returns those that changed."""
+        d = self._ids(ids)
+        before = self.container[d].copy()
+        bg0_any, bg0_left = rk.skipped(self.bg0, self.p_start, self.p_n, self.sizes)
+        rk.containers(
+            d, self.container, float(self.params.copy_threshold), float(self.params.contain_threshold),
+            self.total, self.code, self.has_text, self.p_start, self.bg0, bg0_any, bg0_left,
+            self.found, self.h_start, self.h_n, self.h_pass, self.h_count, self.h_match, self.copy0,
+            self.adj_start, self.adj_node, self.adj_pair, self.adj_side,
+        )  # fmt: skip
+        changed = set()
+        for j in d[before != self.container[d]].tolist():
+            self.g.nodes[self.names[j]].container = bool(self.container[j])
+            changed.add(self.names[j])
+        return changed
+
+    def copy_edges(self) -> None:
+        """Rule 4 for every pair, with the flags final (`edge`, `c_bg`)."""
+        bg_any, bg_left = rk.skipped(self.bg, self.p_start, self.p_n, self.sizes)
+        self.edge, self.c_bg = rk.copy_edges(
+            float(self.params.copy_threshold), self.pa, self.pb,
+            self.total, self.code, self.has_text, self.container, self.p_start, self.bg, bg_any, bg_left,
+            self.found, self.h_start, self.h_n, self.h_pass, self.h_count,
+        )  # fmt: skip
+        self.edges_for = len(self.pa)
+
+    def is_edge(self, p: Pair) -> bool | None:
+        """Rule 4 for a pair numbered before `copy_edges`, else None."""
+        k = p.k
+        if self.edge is not None and 0 <= k < self.edges_for and self.pairs[k] is p:
+            return bool(self.edge[k])
+        return None

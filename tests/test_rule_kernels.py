@@ -1,0 +1,108 @@
+"""The compiled rules (`dedup.rule_kernels`, through `dedup.rule_graph.RuleGraph`)
+against their reference in Python (`dedup.relations`), on random pair graphs."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup import relations as rel
+from dedup.params import Params
+from dedup.rule_graph import RuleGraph
+
+
+def random_graph(seed: int) -> rel.Graph:
+    """A small dense graph: articles of 0-7 passages (now and then 70, past a bit
+    mask's 63), a few shared text hashes, stored flags at random, and pairs sharing
+    random counts of random passages: enough to meet every branch of the rules."""
+    r = random.Random(seed)
+    g = rel.Graph()
+    n = r.randint(2, 14)
+    for i in range(n):
+        p = 70 if r.random() < 0.05 else r.randint(0, 7)
+        sizes = [r.randint(0, 12) for _ in range(p)]
+        node = rel.Node(
+            f"a{i:02d}",
+            f"h{r.randint(0, n // 2)}",
+            tuple(sizes),
+            background0=frozenset(j for j in range(p) if r.random() < 0.15),
+            container=r.random() < 0.2,
+            background=frozenset(j for j in range(p) if r.random() < 0.15),
+        )
+        g.nodes[node.id] = node
+    ids = sorted(g.nodes)
+    density = r.choice([0.3, 0.6, 0.9])
+    for x in range(n):
+        for y in range(x + 1, n):
+            if r.random() > density:
+                continue
+            a, b = g.nodes[ids[x]], g.nodes[ids[y]]
+            hits = []
+            for node in (a, b):
+                share = r.random()
+                hits.append(
+                    {
+                        j: r.randint(1, s)
+                        for j, s in enumerate(node.sizes)
+                        if s and r.random() < share
+                    }
+                )
+            g.add_pair(rel.Pair(a.id, b.id, hits[0], hits[1]))
+    return g
+
+
+def flags(g: rel.Graph) -> dict[str, tuple[frozenset[int], bool, frozenset[int]]]:
+    return {i: (n.background0, n.container, n.background) for i, n in g.nodes.items()}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(0, 2**32), st.integers(2, 4), st.sampled_from([0.1, 0.15, 0.3]))
+def test_compiled_rules_are_the_reference_rules(seed: int, groups: int, copy_at: float) -> None:
+    params = Params(background_groups=groups, copy_threshold=copy_at)
+    want, got = random_graph(seed), random_graph(seed)
+    r = random.Random(seed + 1)
+    # Each pass over a random part of the articles, as a window's recompute does.
+    passes = [[i for i in sorted(want.nodes) if r.random() < 0.8] for _ in range(3)]
+
+    for i in passes[0]:
+        want.nodes[i].background0 = rel.background_passages(want, i, params, skip_containers=False)
+    for i in passes[1]:
+        want.nodes[i].container = rel.container_flag(want, i, params)
+    for i in passes[2]:
+        want.nodes[i].background = rel.background_passages(want, i, params, skip_containers=True)
+
+    before = flags(got)
+    rules = RuleGraph(got, params)
+    changed = rules.background(passes[0], skip_containers=False)
+    changed |= rules.containers(passes[1])
+    changed |= rules.background(passes[2], skip_containers=True)
+    assert flags(got) == flags(want)
+    assert changed == {i for i, f in flags(got).items() if f != before[i]}
+
+    rules.copy_edges()
+    for d, neighbors in want.adj.items():
+        for p in neighbors.values():
+            if p.a != d:
+                continue
+            q = got.pair(p.a, p.b)
+            assert q is not None
+            assert rules.is_edge(q) == rel.is_copy_edge(want, p, params)
+            c = rel.weighted_containments(want, p)
+            assert (rules.c_bg[2 * q.k], rules.c_bg[2 * q.k + 1]) == c
+
+
+def test_pairs_and_articles_loaded_later_are_taken_in() -> None:
+    params = Params()
+    g = random_graph(7)
+    rules = RuleGraph(g, params)
+    node = rel.Node("z", "hz", (5, 5))
+    g.nodes["z"] = node
+    p = rel.Pair("a00", "z", {0: 1}, {0: 5, 1: 5})
+    g.add_pair(p)
+    rules.sync([p])
+    assert rules.names[rules.num["z"]] == "z" and rules.pairs[p.k] is p
+    rules.copy_edges()
+    assert rules.is_edge(p) == rel.is_copy_edge(g, p, params)
+    assert rules.is_edge(rel.Pair("a00", "z", {}, {})) is None  # not numbered: not known
