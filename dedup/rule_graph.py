@@ -48,6 +48,7 @@ class RuleGraph:
         self.h_count = np.zeros(0, _I64)
         self.edge: np.ndarray | None = None  # rule 4 per pair, once the flags are final
         self.c_bg = np.zeros(0, np.float64)
+        self.indexed = False  # (`_index` has run)
         self.sync(p for d, nb in g.adj.items() for p in nb.values() if p.a == d)
 
     # -- building -------------------------------------------------------------------
@@ -63,9 +64,8 @@ class RuleGraph:
         pairs = [p for p in new_pairs if not self._has(p)]
         if pairs:
             self._add_pairs(pairs)
-        elif not new_nodes:
-            return
-        self._index()
+        if pairs or new_nodes or not self.indexed:
+            self._index()
 
     def _has(self, p: Pair) -> bool:
         k = p.k
@@ -141,6 +141,7 @@ class RuleGraph:
         self.adj_pair = np.concatenate([np.arange(m, dtype=_I64)] * 2)[order]
         self.adj_side = np.concatenate([np.zeros(m, _I64), np.ones(m, _I64)])[order]
         self.adj_start = np.searchsorted(node[order], np.arange(len(self.names) + 1, dtype=_I64))
+        self.indexed = True
 
     # -- the rules --------------------------------------------------------------------
 
