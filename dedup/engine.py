@@ -684,13 +684,19 @@ def _recompute(
         seen = len(graph.added)
         return out
 
+    def load_pairs(ids: set[str]) -> None:
+        nonlocal seen
+        graph.load_pairs(ids)
+        rules.sync(graph.added[seen:])
+        seen = len(graph.added)
+        rules.copy_edges()
+
     b0 = rules.background(s1, skip_containers=False)
     # (ball(changed | x) is s1 | ball(x - changed): only the new part is walked)
     s2 = s1 | load(b0 - changed)
     cont = rules.containers(s2)
     s3 = s1 | load(cont - changed)
     bg = rules.background(s3, skip_containers=True)
-    rules.copy_edges()
     touched = b0 | cont | bg  # articles whose flags changed
     store.save_flags(
         (
@@ -703,49 +709,20 @@ def _recompute(
     )
 
     # Region to recluster: edge-affected articles, their old clusters, closed under
-    # copy edges and exact duplicates.
+    # copy edges (rule 4, the flags final now) and exact duplicates.
     region: set[str] = set()
     frontier = changed | cont | bg
-    # Rule 4 per pair, by the pair object's id (they all stay in `g` until the end):
-    # the flags are final now.
-    copy_edge: dict[int, bool] = {}
-
-    def is_edge(p: rel.Pair) -> bool:
-        e = rules.is_edge(p)
-        if e is None:  # (a pair loaded since)
-            e = copy_edge.get(id(p))
-            if e is None:
-                e = copy_edge[id(p)] = rel.is_copy_edge(g, p, params)
-        return e
-
     while frontier:
         region |= frontier
         nxt = store.members_of_clusters_of(frontier.difference(fresh))
-        graph.load_pairs(frontier)
-        for i in frontier:
-            for x, p in g.neighbors(i).items():
-                if is_edge(p):
-                    nxt.add(x)
+        load_pairs(frontier)
+        nxt |= rules.edge_neighbors(frontier)
         hashes = {g.nodes[i].text_hash for i in frontier if g.nodes[i].has_text}
         nxt.update(a for a, _ in store.same_text(hashes))
         graph.load_nodes(nxt)
         frontier = nxt - region
-    graph.load_pairs(region)
-
-    edges = [
-        (p.a, p.b)
-        for i in region
-        for x, p in g.neighbors(i).items()
-        if x in region and p.a == i and is_edge(p)
-    ]
-    by_hash: dict[str, list[str]] = {}
-    for i in region:
-        if g.nodes[i].has_text:
-            by_hash.setdefault(g.nodes[i].text_hash, []).append(i)
-    for same in by_hash.values():
-        same.sort()
-        edges.extend((same[0], x) for x in same[1:])
-    comps = rel.components(region, edges)
+    load_pairs(region)
+    comps = rules.components(region)
 
     need_text = [i for c in comps if len(c) > 1 for i in c if i not in sets]
     for doc in _indexed_docs(store, need_text, params):
@@ -774,19 +751,15 @@ def _recompute(
         cluster_rows.append((cid, cid, len(comp), dups))
 
     # Containment links touching the region.
-    outside = {x for i in region for x in g.neighbors(i)} - region
-    cluster_of.update(store.cluster_of(outside))
-    links = []
-    for i in region:  # (sorted below)
-        for x, p in g.neighbors(i).items():
-            for d, m in ((i, x), (x, i)):
-                if cluster_of.get(d) == cluster_of.get(m) or m not in cluster_of:
-                    continue
-                nm, nd = g.nodes[m], g.nodes[d]
-                c_m = p.contained(nm, nm.background)
-                c_d = p.contained(nd, nd.background)
-                if c_m >= params.contain_threshold and (c_m > c_d or nd.container):
-                    links.append((d, m, cluster_of[m], round(c_m, 4)))
+    cluster_of.update(store.cluster_of(rules.outside(region)))
+    cluster_no: dict[str, int] = {}
+    numbered = {i: cluster_no.setdefault(c, len(cluster_no)) for i, c in cluster_of.items()}
+    cluster_ids = list(cluster_no)
+    d_ids, m_ids, m_cluster, shares = rules.links(region, numbered)
+    links = [
+        (d, m, cluster_ids[c], round(share, 4))
+        for d, m, c, share in zip(d_ids, m_ids, m_cluster.tolist(), shares.tolist(), strict=True)
+    ]
     links = sorted(set(links))
     # A cluster of the region has all its members in it, so every link to it is one of
     # `links`: its count of containers is known here (those of other clusters are not).

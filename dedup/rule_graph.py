@@ -46,7 +46,7 @@ class RuleGraph:
         self.h_n = np.zeros(0, _I64)
         self.h_pass = np.zeros(0, _I64)
         self.h_count = np.zeros(0, _I64)
-        self.edge: np.ndarray | None = None  # rule 4 per pair, once the flags are final
+        self.edge = np.zeros(0, np.bool_)  # rule 4 per pair, once the flags are final
         self.c_bg = np.zeros(0, np.float64)
         self.indexed = False  # (`_index` has run)
         self.sync(p for d, nb in g.adj.items() for p in nb.values() if p.a == d)
@@ -194,18 +194,83 @@ class RuleGraph:
         return changed
 
     def copy_edges(self) -> None:
-        """Rule 4 for every pair, with the flags final (`edge`, `c_bg`)."""
+        """Rule 4 for the pairs numbered since the last call, the flags final: `edge`,
+        and `c_bg`, each side's containment with its background left out."""
+        done = len(self.edge)
+        if done == len(self.pa):
+            return
         bg_any, bg_left = rk.skipped(self.bg, self.p_start, self.p_n, self.sizes)
-        self.edge, self.c_bg = rk.copy_edges(
-            float(self.params.copy_threshold), self.pa, self.pb,
+        edge, c_bg = rk.copy_edges(
+            done, float(self.params.copy_threshold), self.pa, self.pb,
             self.total, self.code, self.has_text, self.container, self.p_start, self.bg, bg_any, bg_left,
             self.found, self.h_start, self.h_n, self.h_pass, self.h_count,
         )  # fmt: skip
-        self.edges_for = len(self.pa)
+        self.edge = np.concatenate([self.edge, edge])
+        self.c_bg = np.concatenate([self.c_bg, c_bg])
 
-    def is_edge(self, p: Pair) -> bool | None:
-        """Rule 4 for a pair numbered before `copy_edges`, else None."""
-        k = p.k
-        if self.edge is not None and 0 <= k < self.edges_for and self.pairs[k] is p:
-            return bool(self.edge[k])
-        return None
+    def _mask(self, ids: Iterable[str]) -> np.ndarray:
+        mask = np.zeros(len(self.names), np.bool_)
+        mask[self._ids(ids)] = True
+        return mask
+
+    def edge_neighbors(self, ids: Iterable[str]) -> set[str]:
+        """The articles joined to one of `ids` by a copy edge (`copy_edges` first)."""
+        inside = self._mask(ids)
+        k = np.flatnonzero(self.edge & (inside[self.pa] | inside[self.pb]))
+        ends = np.unique(np.concatenate([self.pa[k], self.pb[k]]))
+        return set(map(self.names.__getitem__, ends.tolist()))
+
+    def components(self, region: Iterable[str]) -> list[list[str]]:
+        """Clusters (rule 5): the components of copy edges and equal texts within
+        `region`, each sorted, listed in order of their smallest id (`copy_edges`
+        first)."""
+        names = sorted(region)
+        rank = np.full(len(self.names), -1, _I64)
+        rank[self._ids(names)] = np.arange(len(names), dtype=_I64)
+        label = rk.components(rank, len(names), self.pa, self.pb, self.edge, self.code, self.has_text)
+        order = np.argsort(label, kind="stable")
+        cuts = (np.flatnonzero(np.diff(label[order])) + 1).tolist()
+        at = order.tolist()
+        return [
+            [names[i] for i in at[s:e]]
+            for s, e in zip([0, *cuts], [*cuts, len(at)], strict=True)
+            if e > s
+        ]
+
+    def links(
+        self, region: Iterable[str], cluster: dict[str, int]
+    ) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+        """Containment links of the pairs with an end in `region` (`copy_edges` first):
+        d holds contain_threshold of m, more than m holds of d or d is a container, and
+        m is in a cluster (`cluster`, numbered) that d is not in. Returns (d, m, m's
+        cluster number, C(m|d) with m's background left out), one link per row."""
+        inside = self._mask(region)
+        cl = np.full(len(self.names), -1, _I64)
+        if cluster:
+            cl[self._ids(cluster)] = np.fromiter(cluster.values(), _I64, len(cluster))
+        k = np.flatnonzero(inside[self.pa] | inside[self.pb])
+        hold = float(self.params.contain_threshold)
+        ds, ms, cs = [], [], []
+        for d_end, m_end, d_side in ((self.pa, self.pb, 0), (self.pb, self.pa, 1)):
+            d, m = d_end[k], m_end[k]
+            c_m, c_d = self.c_bg[2 * k + 1 - d_side], self.c_bg[2 * k + d_side]
+            ok = (
+                (cl[m] >= 0) & (cl[d] != cl[m]) & (c_m >= hold) & ((c_m > c_d) | self.container[d])
+            )
+            ds.append(d[ok])
+            ms.append(m[ok])
+            cs.append(c_m[ok])
+        d, m, c = np.concatenate(ds), np.concatenate(ms), np.concatenate(cs)
+        return (
+            [self.names[x] for x in d.tolist()],
+            [self.names[x] for x in m.tolist()],
+            cl[m],
+            c,
+        )
+
+    def outside(self, region: Iterable[str]) -> set[str]:
+        """The neighbours of `region`'s articles that are not in it."""
+        inside = self._mask(region)
+        k = np.flatnonzero(inside[self.pa] | inside[self.pb])
+        ends = np.unique(np.concatenate([self.pa[k], self.pb[k]]))
+        return {self.names[x] for x in ends[~inside[ends]].tolist()}

@@ -315,26 +315,51 @@ def containers(
 
 @njit(cache=True, nogil=True)
 def copy_edges(
-    copy_at: float, pa: np.ndarray, pb: np.ndarray,
+    first: int, copy_at: float, pa: np.ndarray, pb: np.ndarray,
     total: np.ndarray, code: np.ndarray, has_text: np.ndarray, container: np.ndarray,
     p_start: np.ndarray, bg: np.ndarray, bg_any: np.ndarray, bg_left: np.ndarray,
     found: np.ndarray, h_start: np.ndarray, h_n: np.ndarray, h_pass: np.ndarray, h_count: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Rule 4 for every pair (`relations.is_copy_edge`), and each side's containment
-    with its background left out (`relations.weighted_containments`), per side."""
-    m = len(pa)
+    """Rule 4 for the pairs from `first` on (`relations.is_copy_edge`), and each side's
+    containment with its background left out (`relations.weighted_containments`)."""
+    m = len(pa) - first
     edge = np.zeros(m, np.bool_)
     c = np.zeros(2 * m, np.float64)
-    for k in range(m):
+    for j in range(m):
+        k = first + j
         a, b = pa[k], pb[k]
-        c[2 * k] = _contained(
+        c[2 * j] = _contained(
             2 * k, a, bg, bg_any, bg_left, total, p_start, found, h_start, h_n, h_pass, h_count
         )
-        c[2 * k + 1] = _contained(
+        c[2 * j + 1] = _contained(
             2 * k + 1, b, bg, bg_any, bg_left, total, p_start, found, h_start, h_n, h_pass, h_count
         )
         if has_text[a] and code[a] == code[b]:
-            edge[k] = True
+            edge[j] = True
         elif not container[a] and not container[b]:
-            edge[k] = min(c[2 * k], c[2 * k + 1]) >= copy_at
+            edge[j] = min(c[2 * j], c[2 * j + 1]) >= copy_at
     return edge, c
+
+
+@njit(cache=True, nogil=True)
+def components(
+    rank: np.ndarray, n_region: int, pa: np.ndarray, pb: np.ndarray, edge: np.ndarray,
+    code: np.ndarray, has_text: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Connected components (rule 5) of the articles with rank[d] >= 0 (0..n_region-1,
+    their ids' order), under copy edges between two of them and equal texts: each
+    one's label, the smallest rank in its component."""
+    parent = np.arange(n_region)
+    for k in range(len(pa)):
+        if edge[k] and rank[pa[k]] >= 0 and rank[pb[k]] >= 0:
+            _union(parent, rank[pa[k]], rank[pb[k]])
+    texts = np.flatnonzero((rank >= 0) & has_text)
+    if len(texts) > 1:
+        by_code = texts[np.argsort(code[texts], kind="mergesort")]
+        for u in range(1, len(by_code)):
+            if code[by_code[u]] == code[by_code[u - 1]]:
+                _union(parent, rank[by_code[u]], rank[by_code[u - 1]])
+    label = np.empty(n_region, np.int64)
+    for r in range(n_region):
+        label[r] = _find(parent, r)
+    return label

@@ -88,9 +88,54 @@ def test_compiled_rules_are_the_reference_rules(seed: int, groups: int, copy_at:
                 continue
             q = got.pair(p.a, p.b)
             assert q is not None
-            assert rules.is_edge(q) == rel.is_copy_edge(want, p, params)
+            assert rules.edge[q.k] == rel.is_copy_edge(want, p, params)
             c = rel.weighted_containments(want, p)
             assert (rules.c_bg[2 * q.k], rules.c_bg[2 * q.k + 1]) == c
+
+    # Clusters, edge neighbours and links over a random region, as `engine._recompute`
+    # said them in Python before.
+    region = {i for i in want.nodes if r.random() < 0.7}
+    edges = [
+        (p.a, p.b)
+        for i in region
+        for x, p in want.neighbors(i).items()
+        if x in region and p.a == i and rel.is_copy_edge(want, p, params)
+    ]
+    by_hash: dict[str, list[str]] = {}
+    for i in sorted(region):
+        if want.nodes[i].has_text:
+            by_hash.setdefault(want.nodes[i].text_hash, []).append(i)
+    edges += [(same[0], x) for same in by_hash.values() for x in same[1:]]
+    comps = rel.components(region, edges)
+    assert rules.components(region) == comps
+    # (the ends of every copy edge touching the region, those in it included)
+    joined = [
+        {i, x}
+        for i in region
+        for x, p in want.neighbors(i).items()
+        if rel.is_copy_edge(want, p, params)
+    ]
+    assert rules.edge_neighbors(region) == set().union(*joined)
+    cluster_of = {i: c[0] for c in comps for i in c}
+    outside = {x for i in region for x in want.neighbors(i)} - region
+    assert rules.outside(region) == outside
+    cluster_of.update({x: f"old{r.randint(0, 3)}" for x in outside if r.random() < 0.7})
+    links = set()
+    for i in region:
+        for x, p in want.neighbors(i).items():
+            for d, m in ((i, x), (x, i)):
+                if cluster_of.get(d) == cluster_of.get(m) or m not in cluster_of:
+                    continue
+                nm, nd = want.nodes[m], want.nodes[d]
+                c_m = p.contained(nm, nm.background)
+                c_d = p.contained(nd, nd.background)
+                if c_m >= params.contain_threshold and (c_m > c_d or nd.container):
+                    links.add((d, m, cluster_of[m], c_m))
+    names = sorted(set(cluster_of.values()))
+    d_ids, m_ids, cl, shares = rules.links(region, {i: names.index(c) for i, c in cluster_of.items()})
+    rows = zip(d_ids, m_ids, cl.tolist(), shares.tolist(), strict=True)
+    got_links = {(d, m, names[c], s) for d, m, c, s in rows}
+    assert len(got_links) == len(d_ids) and got_links == links
 
 
 def test_pairs_and_articles_loaded_later_are_taken_in() -> None:
@@ -104,5 +149,5 @@ def test_pairs_and_articles_loaded_later_are_taken_in() -> None:
     rules.sync([p])
     assert rules.names[rules.num["z"]] == "z" and rules.pairs[p.k] is p
     rules.copy_edges()
-    assert rules.is_edge(p) == rel.is_copy_edge(g, p, params)
-    assert rules.is_edge(rel.Pair("a00", "z", {}, {})) is None  # not numbered: not known
+    assert len(rules.edge) == len(rules.pairs)
+    assert rules.edge[p.k] == rel.is_copy_edge(g, p, params)
