@@ -41,7 +41,7 @@ from dedup import relations as rel
 from dedup.heap import heap_kept
 from dedup.lsh import LshIndex, make_segment, runs
 from dedup.params import Params
-from dedup.rule_graph import RuleGraph
+from dedup.rule_graph import PairHits, RuleGraph
 from dedup.sketch import (
     Arena,
     Doc,
@@ -122,6 +122,8 @@ class LazyGraph:
         self.g = rel.Graph()
         self.paired: set[str] = set()  # ids whose pairs are all loaded
         self.added: list[rel.Pair] = []  # every pair put in `g`, in order
+        # Where in `added` pairs with their hits as arrays begin: (how many, the arrays).
+        self.with_hits: dict[int, tuple[int, PairHits]] = {}
 
     def load_nodes(self, ids: Iterable[str]) -> None:
         missing = [i for i in set(ids) if i not in self.g.nodes]
@@ -156,11 +158,35 @@ class LazyGraph:
     def drop_pair(self, a: str, b: str) -> None:
         self.g.drop_pair(a, b)
 
-    def add_pair(self, pair: rel.Pair) -> None:
-        """A pair just verified (and stored): its ends' nodes load with the recompute."""
-        if self.g.pair(pair.a, pair.b) is None:
-            self.g.add_pair(pair)
-            self.added.append(pair)
+    def add_pairs(self, pairs: list[rel.Pair], hits: PairHits) -> None:
+        """Pairs just verified (and stored), with their hits as arrays: their ends'
+        nodes load with the recompute."""
+        new = [p for p in pairs if self.g.pair(p.a, p.b) is None]
+        for p in new:
+            self.g.add_pair(p)
+        if len(new) == len(pairs):
+            self.with_hits[len(self.added)] = (len(new), hits)
+        self.added.extend(new)
+
+    def batches(self, since: int) -> list[tuple[list[rel.Pair], PairHits | None]]:
+        """The pairs added from `since` on that are still in the graph, in batches, each
+        with its hits as arrays where `add_pairs` had them."""
+        out: list[tuple[list[rel.Pair], PairHits | None]] = []
+        at, g = since, self.g
+        for start in sorted(k for k in self.with_hits if k >= since) + [len(self.added)]:
+            if at < start:
+                rest = self.added[at:start]
+                out.append(([p for p in rest if g.pair(p.a, p.b) is p], None))
+            if start == len(self.added):
+                break
+            n, hits = self.with_hits[start]
+            pairs = self.added[start : start + n]
+            if all(g.pair(p.a, p.b) is p for p in pairs):
+                out.append((pairs, hits))
+            else:
+                out.append(([p for p in pairs if g.pair(p.a, p.b) is p], None))
+            at = start + n
+        return out
 
     def ball(self, ids: Iterable[str]) -> set[str]:
         """ids and their neighbors, with the pairs of all of them (and among them) loaded."""
@@ -502,7 +528,7 @@ def _verify_candidates(
     n_sh = np.array([len(d.shingles) for d in order], dtype=np.int64)
     ask = ~((n_sh[a] > 0) & (code[a] == code[b]))
     a, b = a[ask], b[ask]
-    _, kept, c_a, c_b = verify_indexed(order, a, b, params)
+    _, kept, c_a, c_b, hits = verify_indexed(order, a, b, params)
     # (which gave the articles of `order` their unique shingles; the others get theirs here)
     fill_unique(docs.values())
     sets = {aid: d.unique_stretch() for aid, d in docs.items()}
@@ -511,8 +537,8 @@ def _verify_candidates(
         new_pairs.append(
             (p.a, p.b, round(sa, 4), round(sb, 4), _hits_json(p.a_hits), _hits_json(p.b_hits))
         )
-        graph.add_pair(p)
         changed.update((p.a, p.b))
+    graph.add_pairs(kept, hits)
     store.upsert_pairs(new_pairs)
     summary.pairs_added += len(new_pairs)
     return sets
@@ -674,20 +700,20 @@ def _recompute(
     # The rules run compiled over the graph as arrays (`RuleGraph`), which takes in
     # each pair the graph loads on the way. (In any order within a pass: each rule
     # reads only the flags of the passes before it.)
-    rules = RuleGraph(g, params)
+    rules = RuleGraph(g, params, graph.batches(0))
     seen = len(graph.added)
 
     def load(ids: set[str]) -> set[str]:
         nonlocal seen
         out = graph.ball(ids)
-        rules.sync(graph.added[seen:])
+        rules.sync(graph.batches(seen))
         seen = len(graph.added)
         return out
 
     def load_pairs(ids: set[str]) -> None:
         nonlocal seen
         graph.load_pairs(ids)
-        rules.sync(graph.added[seen:])
+        rules.sync(graph.batches(seen))
         seen = len(graph.added)
         rules.copy_edges()
 

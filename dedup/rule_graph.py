@@ -19,13 +19,20 @@ from dedup.params import Params
 from dedup.relations import Graph, Node, Pair
 
 _I64 = np.int64
+# The hits of a list of pairs as arrays: per side (a's, then b's, pair after pair) the
+# number of passages with hits; those passages; their counts (as `Pair.a_hits` holds them).
+PairHits = tuple[np.ndarray, np.ndarray, np.ndarray]
 _A, _B = attrgetter("a"), attrgetter("b")
 _ID, _TOTAL, _HASH, _SIZES = (attrgetter(x) for x in ("id", "total", "text_hash", "sizes"))
 _BG0, _BG, _CONTAINER = (attrgetter(x) for x in ("background0", "background", "container"))
 
 
 class RuleGraph:
-    def __init__(self, g: Graph, params: Params) -> None:
+    def __init__(
+        self, g: Graph, params: Params, pairs: list[tuple[list[Pair], PairHits | None]] | None = None
+    ) -> None:
+        """`pairs`: the graph's pairs in batches, each with its hits as arrays where they
+        are at hand (`LazyGraph.batches`); all of `g`'s pairs (their dicts read) if not given."""
         self.g = g
         self.params = params
         self.names: list[str] = []
@@ -49,27 +56,28 @@ class RuleGraph:
         self.edge = np.zeros(0, np.bool_)  # rule 4 per pair, once the flags are final
         self.c_bg = np.zeros(0, np.float64)
         self.indexed = False  # (`_index` has run)
-        self.sync(p for d, nb in g.adj.items() for p in nb.values() if p.a == d)
+        if pairs is None:
+            pairs = [([p for d, nb in g.adj.items() for p in nb.values() if p.a == d], None)]
+        self.sync(pairs)
 
     # -- building -------------------------------------------------------------------
 
-    def sync(self, new_pairs: Iterable[Pair]) -> None:
-        """Add the graph's articles not numbered yet, and `new_pairs` (their ends loaded)."""
+    def sync(self, batches: list[tuple[list[Pair], PairHits | None]]) -> None:
+        """Add the graph's articles not numbered yet, and the pairs of `batches` (new
+        to this graph, their ends loaded), each batch with its `PairHits` or None."""
         nodes = self.g.nodes
         new_nodes = (
             [n for i, n in nodes.items() if i not in self.num] if self.num else list(nodes.values())
         )
         if new_nodes:
             self._add_nodes(new_nodes)
-        pairs = [p for p in new_pairs if not self._has(p)]
-        if pairs:
-            self._add_pairs(pairs)
-        if pairs or new_nodes or not self.indexed:
+        added = False
+        for pairs, hits in batches:
+            if pairs:
+                self._add_pairs(pairs, hits)
+                added = True
+        if added or new_nodes or not self.indexed:
             self._index()
-
-    def _has(self, p: Pair) -> bool:
-        k = p.k
-        return 0 <= k < len(self.pairs) and self.pairs[k] is p
 
     def _add_nodes(self, nodes: list[Node]) -> None:
         first, base, n = len(self.names), len(self.sizes), len(nodes)
@@ -101,7 +109,7 @@ class RuleGraph:
         self.bg0 = np.concatenate([self.bg0, flags["bg0"]])
         self.bg = np.concatenate([self.bg, flags["bg"]])
 
-    def _add_pairs(self, pairs: list[Pair]) -> None:
+    def _add_pairs(self, pairs: list[Pair], arrays: PairHits | None) -> None:
         first = len(self.pairs)
         for k, p in enumerate(pairs, first):
             p.k = k
@@ -110,11 +118,14 @@ class RuleGraph:
         at = self.num.__getitem__
         pa = np.fromiter(map(at, map(_A, pairs)), _I64, len(pairs))
         pb = np.fromiter(map(at, map(_B, pairs)), _I64, len(pairs))
-        hits = [h for p in pairs for h in (p.a_hits, p.b_hits)]
-        h_n = np.fromiter(map(len, hits), _I64, len(hits))
-        n = int(h_n.sum())
-        h_pass = np.fromiter(chain.from_iterable(hits), _I64, n)
-        h_count = np.fromiter(chain.from_iterable(map(dict.values, hits)), _I64, n)
+        if arrays is not None:
+            h_n, h_pass, h_count = arrays
+        else:
+            hits = [h for p in pairs for h in (p.a_hits, p.b_hits)]
+            h_n = np.fromiter(map(len, hits), _I64, len(hits))
+            n = int(h_n.sum())
+            h_pass = np.fromiter(chain.from_iterable(hits), _I64, n)
+            h_count = np.fromiter(chain.from_iterable(map(dict.values, hits)), _I64, n)
         self.pa = np.concatenate([self.pa, pa])
         self.pb = np.concatenate([self.pb, pb])
         self.h_n = np.concatenate([self.h_n, h_n])

@@ -9,6 +9,7 @@ import numpy as np
 from dedup import kernels
 from dedup.params import Params
 from dedup.relations import Pair
+from dedup.rule_graph import PairHits
 from dedup.sketch import Doc, unique, unique_segments
 
 
@@ -61,7 +62,7 @@ def verify_pairs(pairs: list[tuple[Doc, Doc]], params: Params) -> list[Pair | No
     a = np.array([number[x.id] for x, _ in pairs], dtype=np.int64)
     b = np.array([number[y.id] for _, y in pairs], dtype=np.int64)
     out: list[Pair | None] = [None] * len(pairs)
-    keep, kept, _, _ = verify_indexed(docs, a, b, params)
+    keep, kept, _, _, _ = verify_indexed(docs, a, b, params)
     for k, p in zip(keep.tolist(), kept, strict=True):
         out[k] = p
     return out
@@ -69,10 +70,11 @@ def verify_pairs(pairs: list[tuple[Doc, Doc]], params: Params) -> list[Pair | No
 
 def verify_indexed(
     docs: list[Doc], a: np.ndarray, b: np.ndarray, params: Params
-) -> tuple[np.ndarray, list[Pair], list[float], list[float]]:
+) -> tuple[np.ndarray, list[Pair], list[float], list[float], PairHits]:
     """`verify(docs[a[k]], docs[b[k]])` for every k (ids a < b, both with shingles),
     compiled: (the k of the pairs kept, ascending; their `Pair`s; the share of each
-    side's shingles found in the other, C(a|b) and C(b|a)).
+    side's shingles found in the other, C(a|b) and C(b|a); the kept pairs' hits as
+    arrays, `dedup.rule_graph.PairHits`).
 
     The articles' shingles are read from one array (`_Table`, `dedup.sketch.unique_segments`):
     the window's `Arena` as it is when they all lie there, else a copy in the order of
@@ -96,8 +98,8 @@ def verify_indexed(
     pm = float(params.passage_match)
     sizes_a = t.sizes[expand(t.pass_start[a[keep]], na[keep])[1]]
     sizes_b = t.sizes[expand(t.pass_start[b[keep]], nb[keep])[1]]
-    hits_a, match_a, found_a = _hit_dicts(counts_a, first_a[keep], na[keep], sizes_a, pm)
-    hits_b, match_b, found_b = _hit_dicts(counts_b, first_b[keep], nb[keep], sizes_b, pm)
+    hits_a, match_a, found_a, flat_a = _hit_dicts(counts_a, first_a[keep], na[keep], sizes_a, pm)
+    hits_b, match_b, found_b, flat_b = _hit_dicts(counts_b, first_b[keep], nb[keep], sizes_b, pm)
     # Rule 1 on raw containments (`Pair.copy0`), for all kept pairs at once.
     with np.errstate(divide="ignore", invalid="ignore"):
         total_a, total_b = t.len[a[keep]], t.len[b[keep]]
@@ -111,22 +113,31 @@ def verify_indexed(
         )  # fmt: skip
         for j, (x, y) in enumerate(zip(a[keep].tolist(), b[keep].tolist(), strict=True))
     ]
-    return keep, kept, c_a.tolist(), c_b.tolist()
+    # The same hits as arrays, a's and b's side of each pair in turn (`PairHits`).
+    side = np.concatenate([2 * flat_a[0], 2 * flat_b[0] + 1])
+    order = np.argsort(side, kind="stable")
+    hits = (
+        np.bincount(side, minlength=2 * len(keep)).astype(np.int64),
+        np.concatenate([flat_a[1], flat_b[1]])[order],
+        np.concatenate([flat_a[2], flat_b[2]])[order],
+    )
+    return keep, kept, c_a.tolist(), c_b.tolist(), hits
 
 
 def _hit_dicts(
     counts: np.ndarray, first: np.ndarray, n: np.ndarray, sizes: np.ndarray, passage_match: float
-) -> tuple[list[dict[int, int]], list[int], np.ndarray]:
+) -> tuple[list[dict[int, int]], list[int], np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """For each k, of counts[first[k] : first[k] + n[k]] (passage sizes `sizes`, the
     same ranges one after the other): {passage: count} of the non-zero ones (passages
-    ascending), the passages matched (a bit mask, `relations.matched_passages`), and
-    the sum of the counts."""
+    ascending), the passages matched (a bit mask, `relations.matched_passages`), the
+    sum of the counts, and the dicts' items as arrays (k, passage, count)."""
     owner, at = expand(first, n)
     c = counts[at]
     nz = np.flatnonzero(c)
     local_all = at - first[owner]
-    local = local_all[nz].tolist()
-    values = c[nz].tolist()
+    local_nz, values_nz = local_all[nz], c[nz]
+    local = local_nz.tolist()
+    values = values_nz.tolist()
     # (each dict takes its items off one iterator over all: no lists sliced per pair)
     per = np.bincount(owner[nz], minlength=len(n)).tolist()
     items = zip(local, values, strict=True)
@@ -134,7 +145,7 @@ def _hit_dicts(
     mm = np.flatnonzero((c > 0) & (c >= passage_match * sizes))
     matched = _masks(owner[mm], local_all[mm], len(n))
     found = np.bincount(owner, weights=c, minlength=len(n)) if len(n) else np.zeros(0)
-    return hits, matched, found
+    return hits, matched, found, (owner[nz], local_nz, values_nz.astype(np.int64))
 
 
 def _masks(owner: np.ndarray, bit: np.ndarray, n: int) -> list[int]:

@@ -696,6 +696,20 @@ def test_batch_verification_equals_pairwise() -> None:
             assert list(p.a_hits) == sorted(p.a_hits) and list(p.b_hits) == sorted(p.b_hits)
     assert got[0] is not None and got[2] is None  # the cut copy is found, the unrelated not
 
+    # The kept pairs' hits as arrays (for the compiled rules) are the same as their dicts.
+    from dedup.verify import verify_indexed
+
+    number = {d.id: k for k, d in enumerate(docs)}
+    a = np.array([number[x.id] for x, _ in every], dtype=np.int64)
+    b = np.array([number[y.id] for _, y in every], dtype=np.int64)
+    _, kept, _, _, (h_n, h_pass, h_count) = verify_indexed(docs, a, b, params)
+    assert len(kept) > 2 and len(h_n) == 2 * len(kept)
+    at = np.cumsum(h_n) - h_n
+    for k, p in enumerate(kept):
+        for side, hits in ((2 * k, p.a_hits), (2 * k + 1, p.b_hits)):
+            s, e = at[side], at[side] + h_n[side]
+            assert dict(zip(h_pass[s:e].tolist(), h_count[s:e].tolist(), strict=True)) == hits
+
 
 def test_pair_hits_are_stored_as_json_says() -> None:
     """`_hits_json` writes what `json.dumps` writes, past its tables of small numbers too."""

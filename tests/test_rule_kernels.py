@@ -146,7 +146,7 @@ def test_pairs_and_articles_loaded_later_are_taken_in() -> None:
     g.nodes["z"] = node
     p = rel.Pair("a00", "z", {0: 1}, {0: 5, 1: 5})
     g.add_pair(p)
-    rules.sync([p])
+    rules.sync([([p], None)])
     assert rules.names[rules.num["z"]] == "z" and rules.pairs[p.k] is p
     rules.copy_edges()
     assert len(rules.edge) == len(rules.pairs)
