@@ -212,17 +212,14 @@ def _hits(s: str) -> dict[int, int]:
     return dict(zip(map(int, d), d.values(), strict=True))
 
 
-def _hits_json(h: dict[int, int]) -> str:
-    """{passage: shingles}, keys ascending as `verify_indexed` makes them, as JSON
-    (json.dumps, but a few times faster: the pieces of small numbers are made once)."""
-    try:
-        return "{" + ", ".join([_KEY_JSON[k] + _INT_JSON[v] for k, v in h.items()]) + "}"
-    except IndexError:  # (a passage number or a count past the tables)
-        return "{" + ", ".join([f'"{k}": {v}' for k, v in h.items()]) + "}"
-
-
-_KEY_JSON = [f'"{k}": ' for k in range(256)]
-_INT_JSON = [str(v) for v in range(1024)]
+def _hits_json(hits: PairHits) -> list[str]:
+    """Each side's hits as `json.dumps` writes the dict {passage: shingles} (passages
+    ascending, as `verify_indexed` makes them): written by `kernels.hits_json`, decoded
+    once and cut."""
+    buf, ends = kernels.hits_json(*hits)
+    text = buf.tobytes().decode("ascii")
+    cut = ends.tolist()
+    return [text[s:e] for s, e in zip([0, *cut], cut, strict=False)]
 
 
 def _indexed_docs(
@@ -532,12 +529,13 @@ def _verify_candidates(
     # (which gave the articles of `order` their unique shingles; the others get theirs here)
     fill_unique(docs.values())
     sets = {aid: d.unique_stretch() for aid, d in docs.items()}
-    new_pairs = []
-    for p, sa, sb in zip(kept, c_a, c_b, strict=True):
-        new_pairs.append(
-            (p.a, p.b, round(sa, 4), round(sb, 4), _hits_json(p.a_hits), _hits_json(p.b_hits))
-        )
-        changed.update((p.a, p.b))
+    texts = iter(_hits_json(hits))  # (a's side, then b's, pair after pair)
+    new_pairs = [
+        (p.a, p.b, round(sa, 4), round(sb, 4), next(texts), next(texts))
+        for p, sa, sb in zip(kept, c_a, c_b, strict=True)
+    ]
+    changed.update(p.a for p in kept)
+    changed.update(p.b for p in kept)
     graph.add_pairs(kept, hits)
     store.upsert_pairs(new_pairs)
     summary.pairs_added += len(new_pairs)

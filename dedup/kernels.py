@@ -910,3 +910,68 @@ def segment_entries(keys: np.ndarray, docnos: np.ndarray, bits: int) -> tuple[np
     if m < n:  # (a segment is kept: not in arrays with room for the repeats)
         return out_k[:m].copy(), out_d[:m].copy()
     return out_k, out_d
+
+
+@njit(cache=True, nogil=True)
+def _n_digits(x: np.int64) -> int:
+    n = 2 if x < 0 else 1
+    x = abs(x)
+    while x >= 10:
+        x //= 10
+        n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _put_int(x: np.int64, buf: np.ndarray, at: int) -> int:
+    """x in decimal at buf[at:]; returns where it ends."""
+    if x < 0:
+        buf[at] = 45  # "-"
+        at += 1
+        x = -x
+    end = at + _n_digits(x)
+    i = end
+    while True:
+        i -= 1
+        buf[i] = 48 + x % 10
+        x //= 10
+        if x == 0:
+            break
+    return end
+
+
+@njit(cache=True, nogil=True)
+def hits_json(h_n: np.ndarray, h_pass: np.ndarray, h_count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each side's hits ({passage: count}, `dedup.rule_graph.PairHits`) as `json.dumps`
+    writes the dict: '{"0": 12, "3": 5}'. Returns the texts one after the other in
+    ASCII bytes, and where each ends."""
+    size = 0
+    h = 0
+    for s in range(len(h_n)):
+        size += 2 + max(h_n[s] - 1, 0) * 2  # braces, ", " between items
+        for _ in range(h_n[s]):
+            size += 4 + _n_digits(h_pass[h]) + _n_digits(h_count[h])  # '"' '"' ': '
+            h += 1
+    buf = np.empty(size, np.uint8)
+    ends = np.empty(len(h_n), np.int64)
+    at = 0
+    h = 0
+    for s in range(len(h_n)):
+        buf[at] = 123  # "{"
+        at += 1
+        for j in range(h_n[s]):
+            if j:
+                buf[at] = 44  # ","
+                buf[at + 1] = 32
+                at += 2
+            buf[at] = 34  # '"'
+            at = _put_int(h_pass[h], buf, at + 1)
+            buf[at] = 34
+            buf[at + 1] = 58  # ":"
+            buf[at + 2] = 32
+            at = _put_int(h_count[h], buf, at + 3)
+            h += 1
+        buf[at] = 125  # "}"
+        at += 1
+        ends[s] = at
+    return buf, ends

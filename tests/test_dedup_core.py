@@ -712,15 +712,22 @@ def test_batch_verification_equals_pairwise() -> None:
 
 
 def test_pair_hits_are_stored_as_json_says() -> None:
-    """`_hits_json` writes what `json.dumps` writes, past its tables of small numbers too."""
+    """`_hits_json` writes what `json.dumps` writes, for any numbers (a side without
+    hits, zero, one digit, many)."""
     import json
 
     from dedup.engine import _hits, _hits_json
 
-    for h in ({}, {0: 1}, {1: 12, 3: 1023}, {2: 1024}, {255: 7, 256: 3}, {9: 10**6}):
-        text = _hits_json(h)
-        assert text == json.dumps({str(k): v for k, v in h.items()})
-        assert _hits(text) == h
+    sides = [{}, {0: 1}, {1: 12, 3: 1023}, {2: 1024}, {}, {255: 7, 256: 3}, {9: 10**6}]
+    sides += [{0: 0, 10: 9, 99: 10, 100: 2**62}]
+    arrays = (
+        np.array([len(h) for h in sides], dtype=np.int64),
+        np.array([k for h in sides for k in h], dtype=np.int64),
+        np.array([v for h in sides for v in h.values()], dtype=np.int64),
+    )
+    texts = _hits_json(arrays)
+    assert texts == [json.dumps({str(k): v for k, v in h.items()}) for h in sides]
+    assert [_hits(t) for t in texts] == sides
 
 
 def test_verification_reads_shingles_where_the_arena_holds_them() -> None:
