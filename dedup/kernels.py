@@ -941,19 +941,18 @@ def _put_int(x: np.int64, buf: np.ndarray, at: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def hits_json(h_n: np.ndarray, h_pass: np.ndarray, h_count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def hits_json(h_n: np.ndarray, h_pass: np.ndarray, h_count: np.ndarray) -> np.ndarray:
     """Each side's hits ({passage: count}, `dedup.rule_graph.PairHits`) as `json.dumps`
-    writes the dict: '{"0": 12, "3": 5}'. Returns the texts one after the other in
-    ASCII bytes, and where each ends."""
+    writes the dict: '{"0": 12, "3": 5}'. Returns the texts in ASCII bytes, each ended
+    by a line feed (which JSON of numbers never holds)."""
     size = 0
     h = 0
     for s in range(len(h_n)):
-        size += 2 + max(h_n[s] - 1, 0) * 2  # braces, ", " between items
+        size += 3 + max(h_n[s] - 1, 0) * 2  # braces, line feed, ", " between items
         for _ in range(h_n[s]):
             size += 4 + _n_digits(h_pass[h]) + _n_digits(h_count[h])  # '"' '"' ': '
             h += 1
     buf = np.empty(size, np.uint8)
-    ends = np.empty(len(h_n), np.int64)
     at = 0
     h = 0
     for s in range(len(h_n)):
@@ -972,6 +971,6 @@ def hits_json(h_n: np.ndarray, h_pass: np.ndarray, h_count: np.ndarray) -> tuple
             at = _put_int(h_count[h], buf, at + 3)
             h += 1
         buf[at] = 125  # "}"
-        at += 1
-        ends[s] = at
-    return buf, ends
+        buf[at + 1] = 10
+        at += 2
+    return buf

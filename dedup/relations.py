@@ -59,28 +59,75 @@ class Node:
         self.has_text = self.total > 0
 
 
-@dataclass(slots=True)
 class Pair:
-    """Shared shingles of two articles, per passage of each side (a < b)."""
+    """Shared shingles of two articles, per passage of each side (a < b).
 
-    a: str
-    b: str
-    a_hits: dict[int, int]  # passage index of a -> its shingles found in b
-    b_hits: dict[int, int]
-    # Caches: a pair's hits never change, so neither does C(side|other) for a given set
-    # of left-out passages, nor the passages of a side that the other matches (a bit
-    # mask: an int is a tenth of a frozenset's memory, for every pair of a window).
-    _contained: dict[tuple[str, frozenset[int]], float] | None = None
-    _a_matched: int | None = None
-    _b_matched: int | None = None
-    _copy0: bool | None = None
-    _a_found: int = field(init=False, default=0)  # shingles of a found in b
-    _b_found: int = field(init=False, default=0)
-    k: int = field(init=False, default=-1)  # its number in a `dedup.rule_graph.RuleGraph`
+    `a_hits` maps a passage of a to its shingles found in b (`b_hits` likewise). A
+    pair verified in a batch holds its batch's hits as arrays instead (`source`: the
+    arrays of `dedup.rule_graph.PairHits`, their offsets, and the pair's place in
+    them), and makes the dicts only when they are asked for: the engine reads the
+    arrays, and most pairs' dicts are never needed.
+    """
 
-    def __post_init__(self) -> None:
-        self._a_found = sum(self.a_hits.values())
-        self._b_found = sum(self.b_hits.values())
+    __slots__ = (
+        "a", "b", "_a_hits", "_b_hits", "_source", "_contained", "_a_matched", "_b_matched",
+        "_copy0", "_a_found", "_b_found", "k",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        a: str,
+        b: str,
+        a_hits: dict[int, int] | None = None,
+        b_hits: dict[int, int] | None = None,
+        *,
+        source: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], int] | None = None,
+        _copy0: bool | None = None,
+    ) -> None:
+        if (a_hits is None or b_hits is None) and source is None:
+            raise ValueError("a pair needs its hits, as dicts or as arrays")
+        self.a, self.b = a, b
+        self._a_hits, self._b_hits = a_hits, b_hits
+        self._source = source
+        # Caches: a pair's hits never change, so neither does C(side|other) for a given
+        # set of left-out passages, nor the passages of a side that the other matches (a
+        # bit mask: an int is a tenth of a frozenset's memory, for every pair of a window).
+        self._contained: dict[tuple[str, frozenset[int]], float] | None = None
+        self._a_matched: int | None = None
+        self._b_matched: int | None = None
+        self._copy0 = _copy0
+        self._a_found = -1  # shingles of a found in b (-1: not summed yet)
+        self._b_found = -1
+        self.k = -1  # its number in a `dedup.rule_graph.RuleGraph`
+
+    def _side(self, side: int) -> dict[int, int]:
+        assert self._source is not None
+        (h_n, h_pass, h_count, h_start), k = self._source
+        s = 2 * k + side
+        i, n = int(h_start[s]), int(h_n[s])
+        return dict(zip(h_pass[i : i + n].tolist(), h_count[i : i + n].tolist(), strict=True))
+
+    @property
+    def a_hits(self) -> dict[int, int]:
+        if self._a_hits is None:
+            self._a_hits = self._side(0)
+        return self._a_hits
+
+    @property
+    def b_hits(self) -> dict[int, int]:
+        if self._b_hits is None:
+            self._b_hits = self._side(1)
+        return self._b_hits
+
+    def found(self, side: str) -> int:
+        """How many of `side`'s shingles the other article has."""
+        if side == self.a:
+            if self._a_found < 0:
+                self._a_found = sum(self.a_hits.values())
+            return self._a_found
+        if self._b_found < 0:
+            self._b_found = sum(self.b_hits.values())
+        return self._b_found
 
     def copy0(self, g: Graph, params: Params) -> bool:
         """Rule 1 on raw containments (computed once; a pair's hits never change)."""
@@ -89,17 +136,13 @@ class Pair:
             self._copy0 = copy_rule(self.contained(na), self.contained(nb), params)
         return self._copy0
 
-    def found(self, side: str) -> int:
-        """How many of `side`'s shingles the other article has."""
-        return self._a_found if side == self.a else self._b_found
-
     def hits(self, side: str) -> dict[int, int]:
         return self.a_hits if side == self.a else self.b_hits
 
     def contained(self, node: Node, skip: frozenset[int] = frozenset()) -> float:
         """C(node|other) with the passages in `skip` left out (computed once per skip set)."""
         if not skip:
-            found = self._a_found if node.id == self.a else self._b_found
+            found = self.found(node.id)
             return found / node.total if node.total else 0.0
         if self._contained is None:
             self._contained = {}

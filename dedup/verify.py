@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import islice
-
 import numpy as np
 
 from dedup import kernels
@@ -95,69 +93,43 @@ def verify_indexed(
         a, b, first_a, first_b, float(params.passage_match), counts_a, counts_b, matched,
     )  # fmt: skip
     keep = np.flatnonzero(matched)
-    pm = float(params.passage_match)
-    sizes_a = t.sizes[expand(t.pass_start[a[keep]], na[keep])[1]]
-    sizes_b = t.sizes[expand(t.pass_start[b[keep]], nb[keep])[1]]
-    hits_a, match_a, found_a, flat_a = _hit_dicts(counts_a, first_a[keep], na[keep], sizes_a, pm)
-    hits_b, match_b, found_b, flat_b = _hit_dicts(counts_b, first_b[keep], nb[keep], sizes_b, pm)
+    found_a, flat_a = _hit_arrays(counts_a, first_a[keep], na[keep])
+    found_b, flat_b = _hit_arrays(counts_b, first_b[keep], nb[keep])
     # Rule 1 on raw containments (`Pair.copy0`), for all kept pairs at once.
     with np.errstate(divide="ignore", invalid="ignore"):
         total_a, total_b = t.len[a[keep]], t.len[b[keep]]
         c_a = np.where(total_a > 0, found_a / total_a, 0.0)
         c_b = np.where(total_b > 0, found_b / total_b, 0.0)
     copy0 = (np.minimum(c_a, c_b) >= params.copy_threshold).tolist()
-    kept = [
-        Pair(
-            docs[x].id, docs[y].id, hits_a[j], hits_b[j],
-            _a_matched=match_a[j], _b_matched=match_b[j], _copy0=copy0[j],
-        )  # fmt: skip
-        for j, (x, y) in enumerate(zip(a[keep].tolist(), b[keep].tolist(), strict=True))
-    ]
-    # The same hits as arrays, a's and b's side of each pair in turn (`PairHits`).
+    # The hits as arrays, a's and b's side of each pair in turn (`PairHits`); each
+    # `Pair` points at its own and makes its dicts only if asked.
     side = np.concatenate([2 * flat_a[0], 2 * flat_b[0] + 1])
     order = np.argsort(side, kind="stable")
+    h_n = np.bincount(side, minlength=2 * len(keep)).astype(np.int64)
     hits = (
-        np.bincount(side, minlength=2 * len(keep)).astype(np.int64),
+        h_n,
         np.concatenate([flat_a[1], flat_b[1]])[order],
         np.concatenate([flat_a[2], flat_b[2]])[order],
     )
+    source = (*hits, np.cumsum(h_n) - h_n)
+    kept = [
+        Pair(docs[x].id, docs[y].id, source=(source, j), _copy0=copy0[j])
+        for j, (x, y) in enumerate(zip(a[keep].tolist(), b[keep].tolist(), strict=True))
+    ]
     return keep, kept, c_a.tolist(), c_b.tolist(), hits
 
 
-def _hit_dicts(
-    counts: np.ndarray, first: np.ndarray, n: np.ndarray, sizes: np.ndarray, passage_match: float
-) -> tuple[list[dict[int, int]], list[int], np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """For each k, of counts[first[k] : first[k] + n[k]] (passage sizes `sizes`, the
-    same ranges one after the other): {passage: count} of the non-zero ones (passages
-    ascending), the passages matched (a bit mask, `relations.matched_passages`), the
-    sum of the counts, and the dicts' items as arrays (k, passage, count)."""
+def _hit_arrays(
+    counts: np.ndarray, first: np.ndarray, n: np.ndarray
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """For each k, of counts[first[k] : first[k] + n[k]] (the same ranges one after the
+    other): the sum, and the non-zero ones as arrays (k, passage, count), passages
+    ascending."""
     owner, at = expand(first, n)
     c = counts[at]
     nz = np.flatnonzero(c)
-    local_all = at - first[owner]
-    local_nz, values_nz = local_all[nz], c[nz]
-    local = local_nz.tolist()
-    values = values_nz.tolist()
-    # (each dict takes its items off one iterator over all: no lists sliced per pair)
-    per = np.bincount(owner[nz], minlength=len(n)).tolist()
-    items = zip(local, values, strict=True)
-    hits = [dict(islice(items, k)) for k in per]
-    mm = np.flatnonzero((c > 0) & (c >= passage_match * sizes))
-    matched = _masks(owner[mm], local_all[mm], len(n))
     found = np.bincount(owner, weights=c, minlength=len(n)) if len(n) else np.zeros(0)
-    return hits, matched, found, (owner[nz], local_nz, values_nz.astype(np.int64))
-
-
-def _masks(owner: np.ndarray, bit: np.ndarray, n: int) -> list[int]:
-    """For each of n owners, the bit mask of its bits (`relations.Pair.matched`): in
-    int64 for bits below 63, the others (articles of more passages) added one by one."""
-    low = bit < 63
-    masks = np.zeros(n, dtype=np.int64)
-    np.bitwise_or.at(masks, owner[low], np.left_shift(np.int64(1), bit[low]))
-    out: list[int] = masks.tolist()
-    for o, b in zip(owner[~low].tolist(), bit[~low].tolist(), strict=True):
-        out[o] |= 1 << b
-    return out
+    return found, (owner[nz], (at - first[owner])[nz], c[nz].astype(np.int64))
 
 
 def expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
