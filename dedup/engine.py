@@ -753,21 +753,27 @@ def _recompute(
     member_rows = []
     cluster_rows = []
     cluster_of: dict[str, str] = {}
-    reps = [rel.representative(g.nodes[i] for i in comp).id for comp in comps]
+    # (an article alone is its own representative: no dates to read)
+    node_of = g.nodes.__getitem__
+    reps = [comp[0] if len(comp) == 1 else rel.representative(map(node_of, comp)).id for comp in comps]
     for comp, cid, stats in zip(comps, reps, _member_stats(comps, reps, sets), strict=True):
+        if len(comp) == 1:  # (alone: its own representative, no duplicate of anything)
+            cluster_of[cid] = cid
+            share, sim = stats[cid]
+            member_rows.append((cid, cid, 1, share, sim, None, int(node_of(cid).container)))
+            cluster_rows.append((cid, cid, 1, 0))
+            continue
+        # The smallest id of an exact-duplicate group points at nothing, its twins at it.
         first_of_hash: dict[str, str] = {}
         for i in comp:
-            if g.nodes[i].has_text:
-                first_of_hash.setdefault(g.nodes[i].text_hash, i)
+            if node_of(i).has_text:
+                first_of_hash.setdefault(node_of(i).text_hash, i)
         dups = 0
         for i in comp:
             cluster_of[i] = cid
-            node = g.nodes[i]
+            node = node_of(i)
             twin = first_of_hash.get(node.text_hash) if node.has_text else None
             dup_of = twin if twin is not None and twin != i else None
-            if dup_of is None and node.has_text and twin == i:
-                # The smallest id of an exact-duplicate group points at nothing, its twins at it.
-                dup_of = None
             dups += dup_of is not None
             share, sim = stats[i]
             member_rows.append((i, cid, int(i == cid), share, sim, dup_of, int(node.container)))

@@ -239,14 +239,17 @@ def containers(
     """Rule 2 for the articles `ids` (`relations.container_flag`), into out[d]."""
     n = len(p_start)
     pos = np.full(n, -1, np.int64)
+    most = 0
+    for d in ids:
+        most = max(most, adj_start[d + 1] - adj_start[d])
+    quoted = np.empty(most, np.int64)  # (d's quoted neighbours and their spans)
+    lo = np.empty(most, np.int64)
+    hi = np.empty(most, np.int64)
     for d in ids:
         deg = adj_start[d + 1] - adj_start[d]
         out[d] = False
         if deg == 0:
             continue
-        quoted = np.empty(deg, np.int64)
-        lo = np.empty(deg, np.int64)
-        hi = np.empty(deg, np.int64)
         m = 0
         has_copy = False
         held = False
