@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, filterfalse, islice
 from typing import Any
 
 import numpy as np
@@ -125,8 +125,11 @@ class LazyGraph:
         # Where in `added` pairs with their hits as arrays begin: (how many, the arrays).
         self.with_hits: dict[int, tuple[int, PairHits]] = {}
 
+    # (the sets below are walked by C code: filter and map over bound methods, chain
+    # over the neighbour dicts; a window's ball is a hundred thousand articles)
+
     def load_nodes(self, ids: Iterable[str]) -> None:
-        missing = [i for i in set(ids) if i not in self.g.nodes]
+        missing = list(filterfalse(self.g.nodes.__contains__, set(ids)))
         cols = "text_hash, passage_sizes, published, credits_agency, background0, is_container, background"
         for row in self.store.signature_rows(missing, cols):
             aid, th, sizes, pub, cred, b0, cont, bg = row
@@ -142,7 +145,7 @@ class LazyGraph:
             )
 
     def load_pairs(self, ids: Iterable[str]) -> None:
-        todo = [i for i in set(ids) if i not in self.paired]
+        todo = list(filterfalse(self.paired.__contains__, set(ids)))
         if not todo:
             return
         ends: set[str] = set(todo)
@@ -193,16 +196,10 @@ class LazyGraph:
         ids = set(ids)
         self.load_pairs(ids)
         adj = self.g.adj
-        out = set(ids)
-        for i in ids:
-            if i in adj:
-                out.update(adj[i])
+        out = ids.union(chain.from_iterable(map(adj.__getitem__, filter(adj.__contains__, ids))))
         self.load_pairs(out)
         # (the neighbor lists of `out` are complete now: loading more pairs adds none)
-        second: set[str] = set()
-        for i in out:
-            if i in adj:
-                second.update(adj[i])
+        second = set(chain.from_iterable(map(adj.__getitem__, filter(adj.__contains__, out))))
         self.load_pairs(second)
         return out
 
@@ -750,8 +747,8 @@ def _recompute(
     need_text = [i for c in comps if len(c) > 1 for i in c if i not in sets]
     for doc in _indexed_docs(store, need_text, params):
         sets[doc.id] = doc.unique_stretch()
-    member_rows = []
-    cluster_rows = []
+    member_rows: list[tuple[str, str, int, float, float, str | None, int]] = []
+    cluster_rows: list[tuple[str, str, int, int]] = []
     cluster_of: dict[str, str] = {}
     # (an article alone is its own representative: no dates to read)
     node_of = g.nodes.__getitem__
