@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import chain, filterfalse, islice
 from typing import Any
 
@@ -105,6 +106,7 @@ def _jlist(s: Iterable[int]) -> str:
     return json.dumps(sorted(int(i) for i in s))
 
 
+@lru_cache(maxsize=1 << 12)  # (a few lists of agencies recur)
 def _credits(agencies: str | None) -> bool:
     if not agencies or agencies == "[]":
         return False
@@ -736,7 +738,7 @@ def _recompute(
         region |= frontier
         nxt = store.members_of_clusters_of(frontier.difference(fresh))
         load_pairs(frontier)
-        nxt |= rules.edge_neighbors(frontier)
+        nxt |= rules.edge_neighbors(frontier, region)
         hashes = {g.nodes[i].text_hash for i in frontier if g.nodes[i].has_text}
         nxt.update(a for a, _ in store.same_text(hashes))
         graph.load_nodes(nxt)

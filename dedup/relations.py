@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from types import MappingProxyType
 
 import numpy as np
@@ -416,6 +417,7 @@ def is_copy_edge(g: Graph, p: Pair, params: Params) -> bool:
     return copy_rule(*weighted_containments(g, p), params)
 
 
+@lru_cache(maxsize=1 << 16)  # (copies of a story often carry the same time)
 def _published_key(value: str | None) -> tuple[int, float]:
     if not value:
         return (1, 0.0)

@@ -224,11 +224,13 @@ class RuleGraph:
         mask[self._ids(ids)] = True
         return mask
 
-    def edge_neighbors(self, ids: Iterable[str]) -> set[str]:
-        """The articles joined to one of `ids` by a copy edge (`copy_edges` first)."""
+    def edge_neighbors(self, ids: Iterable[str], outside: Iterable[str] = ()) -> set[str]:
+        """The articles joined to one of `ids` by a copy edge (`copy_edges` first), those
+        in `outside` left out."""
         inside = self._mask(ids)
         k = np.flatnonzero(self.edge & (inside[self.pa] | inside[self.pb]))
         ends = np.unique(np.concatenate([self.pa[k], self.pb[k]]))
+        ends = ends[~self._mask(outside)[ends]]
         return set(map(self.names.__getitem__, ends.tolist()))
 
     def components(self, region: Iterable[str]) -> list[list[str]]:

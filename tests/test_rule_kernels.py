@@ -116,6 +116,7 @@ def test_compiled_rules_are_the_reference_rules(seed: int, groups: int, copy_at:
         if rel.is_copy_edge(want, p, params)
     ]
     assert rules.edge_neighbors(region) == set().union(*joined)
+    assert rules.edge_neighbors(region, region) == set().union(*joined) - region
     cluster_of = {i: c[0] for c in comps for i in c}
     outside = {x for i in region for x in want.neighbors(i)} - region
     assert rules.outside(region) == outside
