@@ -1,12 +1,14 @@
 """The inner loops of dedup, compiled with numba, where numpy would make several passes
 over memory or Python would run per line or pair: lines, furniture and word hashing
 over the bytes of a batch, shingles and MinHash values per passage, per-pair shared
-shingles (verification), bucket lookups in the LSH segments, per-cluster member
-statistics, and a radix sort.
+shingles (verification) and their JSON, bucket lookups in the LSH segments, per-cluster
+member statistics, and a radix sort. (The clustering rules have their own module,
+`dedup.rule_kernels`.)
 
 Each kernel has a plain reference its tests compare it with: `dedup.normalize.
 passage_texts`, `dedup.sketch.word_hash` and `shingle_hash`, datasketch's MinHash,
-`dedup.verify.verify`, `np.searchsorted`, `np.sort`, and Python set arithmetic.
+`dedup.verify.verify`, `json.dumps`, `np.searchsorted`, `np.sort`, and Python set
+arithmetic.
 Compiled code is cached next to this file (`cache=True`; numba falls back to a cache in
 the user's home where that is not writable), so only the first run after an install
 pays for compiling, about 10 s.

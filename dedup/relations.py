@@ -22,6 +22,10 @@ The rules, in the order they are applied:
    between non-containers. Exact duplicates (same normalized text) are always joined.
 5. *Clusters* are the connected components of copy edges. Everything here is a
    function of the set of articles and pairs, never of their order.
+
+The engine runs these rules compiled over the graph as arrays (`dedup.rule_kernels`,
+`dedup.rule_graph`); the functions here say them in Python, and the tests hold the two
+to the same results.
 """
 
 from __future__ import annotations
