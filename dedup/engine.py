@@ -166,9 +166,9 @@ class LazyGraph:
     def add_pairs(self, pairs: list[rel.Pair], hits: PairHits) -> None:
         """Pairs just verified (and stored), with their hits as arrays: their ends'
         nodes load with the recompute."""
-        new = [p for p in pairs if self.g.pair(p.a, p.b) is None]
-        for p in new:
-            self.g.add_pair(p)
+        pair_of = self.g.pair
+        new = [p for p in pairs if pair_of(p.a, p.b) is None]
+        self.g.add_pairs(new)
         if len(new) == len(pairs):
             self.with_hits[len(self.added)] = (len(new), hits)
         self.added.extend(new)
@@ -755,11 +755,11 @@ def _recompute(
     # (an article alone is its own representative: no dates to read)
     node_of = g.nodes.__getitem__
     reps = [comp[0] if len(comp) == 1 else rel.representative(map(node_of, comp)).id for comp in comps]
-    for comp, cid, stats in zip(comps, reps, _member_stats(comps, reps, sets), strict=True):
+    stats = _member_stats(comps, reps, sets)
+    for comp, cid in zip(comps, reps, strict=True):
         if len(comp) == 1:  # (alone: its own representative, no duplicate of anything)
             cluster_of[cid] = cid
-            share, sim = stats[cid]
-            member_rows.append((cid, cid, 1, share, sim, None, int(node_of(cid).container)))
+            member_rows.append((cid, cid, 1, 0.0, 1.0, None, int(node_of(cid).container)))
             cluster_rows.append((cid, cid, 1, 0))
             continue
         # The smallest id of an exact-duplicate group points at nothing, its twins at it.
@@ -808,11 +808,11 @@ def _recompute(
 
 def _member_stats(
     comps: list[list[str]], reps: list[str], sets: dict[str, Stretch]
-) -> list[dict[str, tuple[float, float]]]:
-    """Per cluster, per member: (share of its shingles found in the rest of its
-    cluster, Jaccard with the representative), counted by `dedup.kernels.member_stats`
-    for the clusters of two or more (an article alone shares nothing and is its own
-    representative)."""
+) -> dict[str, tuple[float, float]]:
+    """Per member of a cluster of two or more: (share of its shingles found in the rest
+    of its cluster, Jaccard with the representative), counted by
+    `dedup.kernels.member_stats`. (An article alone, not in it, shares nothing and is
+    its own representative: (0.0, 1.0).)"""
     multi = [(c, r) for c, r in zip(comps, reps, strict=True) if len(c) > 1]
     empty = np.zeros(0, np.uint32)
     # The sets are read where they lie (most are stretches of one array, the window's
@@ -845,7 +845,7 @@ def _member_stats(
                 counted[x] = (round(s / n, 4), 0.0)
             else:
                 counted[x] = (round(s / n, 4), round(inter_x / (n + r_len - inter_x), 4))
-    return [{x: counted.get(x, (0.0, 1.0)) for x in comp} for comp in comps]
+    return counted
 
 
 def update(

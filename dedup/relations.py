@@ -186,6 +186,16 @@ class Graph:
         self._copies.pop(pair.a, None)
         self._copies.pop(pair.b, None)
 
+    def add_pairs(self, pairs: Iterable[Pair]) -> None:
+        """`add_pair` for many (a batch just verified)."""
+        adj, copies = self.adj, self._copies
+        for p in pairs:
+            adj.setdefault(p.a, {})[p.b] = p
+            adj.setdefault(p.b, {})[p.a] = p
+            if copies:
+                copies.pop(p.a, None)
+                copies.pop(p.b, None)
+
     def drop_pair(self, a: str, b: str) -> None:
         self.adj.get(a, {}).pop(b, None)
         self.adj.get(b, {}).pop(a, None)

@@ -869,7 +869,7 @@ def test_member_stats_equal_set_arithmetic() -> None:
     whatever the order of `sets` (its arrays are copied in that order, not the clusters')."""
     from dedup.engine import _member_stats
 
-    assert _member_stats([["a", "b"]], ["b"], {}) == [{"a": (0.0, 0.0), "b": (0.0, 1.0)}]
+    assert _member_stats([["a", "b"], ["c"]], ["b", "c"], {}) == {"a": (0.0, 0.0), "b": (0.0, 1.0)}
     rng = np.random.default_rng(5)
     comps, reps, sets = [], [], {}
     for trial in range(200):
@@ -894,8 +894,9 @@ def test_member_stats_equal_set_arithmetic() -> None:
         at = 3 + k
         for x in part:
             stretch[x], at = (base, at, len(sets[x])), at + len(sets[x])
-    got_all = _member_stats(comps, reps, stretch)
-    for comp, rep, got in zip(comps, reps, got_all, strict=True):
+    got = _member_stats(comps, reps, stretch)
+    assert set(got) == {x for comp in comps if len(comp) > 1 for x in comp}
+    for comp, rep in zip(comps, reps, strict=True):
         py = {x: set(sets.get(x, np.zeros(0, np.uint32)).tolist()) for x in comp}
         for x in comp:
             rest = set().union(*(py[y] for y in comp if y != x))
@@ -908,7 +909,7 @@ def test_member_stats_equal_set_arithmetic() -> None:
                 sim = 0.0
             else:
                 sim = len(py[x] & py[rep]) / len(py[x] | py[rep])
-            assert got[x] == (round(share, 4), round(sim, 4)), (comp, x)
+            assert got.get(x, (0.0, 1.0)) == (round(share, 4), round(sim, 4)), (comp, x)
 
 
 @settings(max_examples=200, deadline=None)
