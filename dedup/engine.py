@@ -55,7 +55,14 @@ from dedup.sketch import (
     unique,
 )
 from dedup.store import DedupStore, blob_u32, u32_blob
-from dedup.support import blocked_rows, dead_keys, hot_keys, live_key_sets, live_triples
+from dedup.support import (
+    IntSet,
+    blocked_rows,
+    dead_keys,
+    hot_keys,
+    live_key_sets,
+    live_triples,
+)
 from dedup.verify import verify_indexed
 
 
@@ -280,7 +287,7 @@ def _candidates(
     """
     crossing = uk[(sizes > params.max_bucket) & (sizes - new_count <= params.max_bucket)]
     ok_all = uk[sizes <= params.max_bucket]
-    found = []
+    found = IntSet()  # (a pair meets in many buckets, of many chunks)
     # A few hundred thousand buckets at a time: the (entry, member) expansion of a whole
     # window would hold every candidate several times over at once.
     for c0 in range(0, len(ok_all), _CANDIDATE_CHUNK):
@@ -304,8 +311,8 @@ def _candidates(
             keep = live_triples(k, a, b, dead.keys, every)
             a, b = a[keep], b[keep]
             packed = np.concatenate([packed, (np.minimum(a, b) << 32) | np.maximum(a, b)])
-        found.append(unique(packed))
-    packed = unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+        found.add(packed)
+    packed = found.values()
     return np.stack([packed >> 32, packed & 0xFFFFFFFF], axis=1), crossing
 
 

@@ -976,3 +976,25 @@ def hits_json(h_n: np.ndarray, h_pass: np.ndarray, h_count: np.ndarray) -> np.nd
         buf[at + 1] = 10
         at += 2
     return buf
+
+
+@njit(cache=True, nogil=True)
+def set_insert(table: np.ndarray, values: np.ndarray, out: np.ndarray) -> int:
+    """Put non-negative int64 `values` into an open-addressing set (`table`: a power of
+    two long, -1 in a free slot, left at most half full by the caller); those it did
+    not hold go to out[:n] in order of first sight. Returns n."""
+    mask = np.uint64(len(table) - 1)
+    n = 0
+    for v in values:
+        slot = np.int64(fmix64(np.uint64(v)) & mask)
+        while True:
+            held = table[slot]
+            if held == v:
+                break
+            if held == -1:
+                table[slot] = v
+                out[n] = v
+                n += 1
+                break
+            slot = (slot + 1) & (len(table) - 1)
+    return n

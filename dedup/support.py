@@ -99,3 +99,33 @@ def live_key_sets(
     for d, keys in zip(row_doc[open_rows].tolist(), rows[open_rows].tolist(), strict=True):
         out.setdefault(d, set()).update(keys)
     return out
+
+
+class IntSet:
+    """A set of non-negative int64 values kept in a compiled open-addressing table
+    (`kernels.set_insert`): `add` many at a time, `values` all of them, sorted. Used
+    where the same values arrive many times over (a pair meets in many buckets), so
+    that they are never all held, duplicates and all, to be sorted."""
+
+    def __init__(self) -> None:
+        self.table = np.full(1024, -1, dtype=np.int64)
+        self.parts: list[np.ndarray] = []  # the values, as first added
+        self.count = 0
+
+    def add(self, values: np.ndarray) -> None:
+        values = np.ascontiguousarray(values, dtype=np.int64)
+        if 2 * (self.count + len(values)) > len(self.table):  # (at most half full)
+            size = len(self.table)
+            while size < 2 * (self.count + len(values)):
+                size *= 2
+            self.table = np.full(size, -1, dtype=np.int64)
+            held = self.values()
+            kernels.set_insert(self.table, held, np.empty(len(held), dtype=np.int64))
+        out = np.empty(len(values), dtype=np.int64)
+        n = kernels.set_insert(self.table, values, out)
+        self.parts.append(out[:n])
+        self.count += n
+
+    def values(self) -> np.ndarray:
+        """Every value added, once each, ascending."""
+        return np.sort(np.concatenate(self.parts)) if self.parts else np.zeros(0, np.int64)

@@ -558,3 +558,22 @@ def test_rows_holding_finds_values_past_collisions() -> None:
     first = np.concatenate([values, absent])
     rows = np.stack([first, rng.integers(0, 2**35, size=len(first))], axis=1)
     assert kernels.rows_holding(rows, values).tolist() == np.isin(rows, values).any(axis=1).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.integers(0, 2**62) | st.integers(0, 3000), max_size=3000), max_size=6
+    )
+)
+def test_int_set_holds_each_value_once(batches: list[list[int]]) -> None:
+    """`support.IntSet` against Python's set, over batches that grow its table (values
+    repeated within and across batches, small ones colliding in their low bits)."""
+    from dedup.support import IntSet
+
+    s = IntSet()
+    for b in batches:
+        s.add(np.array(b, dtype=np.int64))
+    want = sorted(set().union(*map(set, batches)))
+    assert s.values().tolist() == want
+    assert s.count == len(want) and len(s.table) >= 2 * len(want)
