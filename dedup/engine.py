@@ -220,9 +220,13 @@ def _hits(s: str) -> dict[int, int]:
 
 def _hits_json(hits: PairHits) -> list[str]:
     """Each side's hits as `json.dumps` writes the dict {passage: shingles} (passages
-    ascending, as `verify_indexed` makes them): written by `kernels.hits_json` one per
-    line, decoded and split once."""
-    lines = kernels.hits_json(*hits).tobytes().decode("ascii").split("\n")
+    ascending, as `verify_indexed` makes them): written by `kernels.hits_json`."""
+    return _lines(kernels.hits_json(*hits))
+
+
+def _lines(buf: np.ndarray) -> list[str]:
+    """ASCII texts each ended by a line feed, as strings: decoded and split once."""
+    lines = buf.tobytes().decode("ascii").split("\n")
     lines.pop()  # (after the last line feed)
     return lines
 
@@ -403,26 +407,26 @@ def sketch_batch(
     # Each article's blobs are slices of the whole batch's bytes.
     sig_bytes = blob_u32(all_sigs)
     row_bytes = 4 * all_sigs.shape[1]
-    sig_rows = []
-    for (aid, _, published, agencies), doc, (p0, p1, _, _) in zip(
-        rows, batch.docs(order), batch.doc_slices(), strict=True
-    ):
+    # The rows' columns for the whole batch at once: passage p of the batch is
+    # shingles[ends[p]:ends[p + 1]], and doc d's passages are first[d] to first[d + 1].
+    docs = batch.docs(order)
+    ends = np.append(batch.passage_offsets, len(batch.shingles))
+    first = np.concatenate(([0], np.cumsum(batch.doc_passages))).astype(np.int64)
+    sizes_json = _lines(kernels.int_lists_json(batch.doc_passages, np.diff(ends)))
+    n_shingles = np.diff(ends[first]).tolist()
+    p0, p1 = (row_bytes * first[:-1]).tolist(), (row_bytes * first[1:]).tolist()
+    blobs = [sig_bytes[a:z] for a, z in zip(p0, p1, strict=True)]
+    credits = [_credits(agencies) for _, _, _, agencies in rows]
+    published = [p for _, _, p, _ in rows]
+    for aid, doc, pub, cred in zip(order, docs, published, credits, strict=True):
         window.docs[aid] = doc
-        credits = _credits(agencies)
-        sizes = doc.passage_sizes()
-        window.nodes[aid] = rel.Node(aid, doc.text_hash, tuple(sizes), published, credits)
-        sig_rows.append(
-            (
-                aid,
-                doc.text_hash,
-                len(sizes),
-                len(doc.shingles),
-                "[" + ", ".join(map(str, sizes)) + "]",
-                sig_bytes[row_bytes * p0 : row_bytes * p1],
-                published,
-                int(credits),
-            )
+        window.nodes[aid] = rel.Node(aid, doc.text_hash, tuple(doc.passage_sizes()), pub, cred)
+    sig_rows = list(
+        zip(
+            order, batch.text_hashes, batch.doc_passages.tolist(), n_shingles, sizes_json, blobs,
+            published, map(int, credits), strict=True,
         )
+    )  # fmt: skip
     docno = store.insert_signatures(sig_rows)
     window.docnos.update(docno)
     doc_nos = np.array([docno[a] for a in order], dtype=np.int64)

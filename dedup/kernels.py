@@ -998,3 +998,33 @@ def set_insert(table: np.ndarray, values: np.ndarray, out: np.ndarray) -> int:
                 break
             slot = (slot + 1) & (len(table) - 1)
     return n
+
+
+@njit(cache=True, nogil=True)
+def int_lists_json(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Lists of ints, list i the next counts[i] of `values`, as `json.dumps` writes
+    them ("[3, 14, 15]", "[]"), in ASCII bytes, each ended by a line feed."""
+    size = 0
+    v = 0
+    for i in range(len(counts)):
+        size += 3 + max(counts[i] - 1, 0) * 2  # brackets, line feed, ", " between
+        for _ in range(counts[i]):
+            size += _n_digits(values[v])
+            v += 1
+    buf = np.empty(size, np.uint8)
+    at = 0
+    v = 0
+    for i in range(len(counts)):
+        buf[at] = 91  # "["
+        at += 1
+        for j in range(counts[i]):
+            if j:
+                buf[at] = 44  # ","
+                buf[at + 1] = 32
+                at += 2
+            at = _put_int(values[v], buf, at)
+            v += 1
+        buf[at] = 93  # "]"
+        buf[at + 1] = 10
+        at += 2
+    return buf
