@@ -220,8 +220,9 @@ def _hits(s: str) -> dict[int, int]:
 
 def _hits_json(hits: PairHits) -> list[str]:
     """Each side's hits as `json.dumps` writes the dict {passage: shingles} (passages
-    ascending, as `verify_indexed` makes them): written by `kernels.hits_json`."""
-    return _lines(kernels.hits_json(*hits))
+    ascending, as `verify_indexed` makes them): written by `kernels.json_lines`."""
+    h_n, h_pass, h_count = hits
+    return _lines(kernels.json_lines(h_n, h_pass, h_count, True))
 
 
 def _lines(buf: np.ndarray) -> list[str]:
@@ -412,7 +413,8 @@ def sketch_batch(
     docs = batch.docs(order)
     ends = np.append(batch.passage_offsets, len(batch.shingles))
     first = np.concatenate(([0], np.cumsum(batch.doc_passages))).astype(np.int64)
-    sizes_json = _lines(kernels.int_lists_json(batch.doc_passages, np.diff(ends)))
+    sizes = np.diff(ends)
+    sizes_json = _lines(kernels.json_lines(batch.doc_passages, sizes, sizes, False))
     n_shingles = np.diff(ends[first]).tolist()
     p0, p1 = (row_bytes * first[:-1]).tolist(), (row_bytes * first[1:]).tolist()
     blobs = [sig_bytes[a:z] for a, z in zip(p0, p1, strict=True)]

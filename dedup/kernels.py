@@ -943,36 +943,41 @@ def _put_int(x: np.int64, buf: np.ndarray, at: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def hits_json(h_n: np.ndarray, h_pass: np.ndarray, h_count: np.ndarray) -> np.ndarray:
-    """Each side's hits ({passage: count}, `dedup.rule_graph.PairHits`) as `json.dumps`
-    writes the dict: '{"0": 12, "3": 5}'. Returns the texts in ASCII bytes, each ended
-    by a line feed (which JSON of numbers never holds)."""
+def json_lines(counts: np.ndarray, keys: np.ndarray, values: np.ndarray, as_dict: bool) -> np.ndarray:
+    """Line i holds the next counts[i] items as `json.dumps` writes them: the dict
+    {keys: values} ('{"0": 12, "3": 5}', `dedup.rule_graph.PairHits` sides), or with
+    `as_dict` false the list of values ('[12, 5]'; `keys` unread). Returns the lines
+    in ASCII bytes, each ended by a line feed (which JSON of numbers never holds)."""
     size = 0
-    h = 0
-    for s in range(len(h_n)):
-        size += 3 + max(h_n[s] - 1, 0) * 2  # braces, line feed, ", " between items
-        for _ in range(h_n[s]):
-            size += 4 + _n_digits(h_pass[h]) + _n_digits(h_count[h])  # '"' '"' ': '
-            h += 1
+    v = 0
+    for i in range(len(counts)):
+        size += 3 + max(counts[i] - 1, 0) * 2  # brackets, line feed, ", " between items
+        for _ in range(counts[i]):
+            size += _n_digits(values[v])
+            if as_dict:
+                size += 4 + _n_digits(keys[v])  # '"' '"' ': '
+            v += 1
     buf = np.empty(size, np.uint8)
     at = 0
-    h = 0
-    for s in range(len(h_n)):
-        buf[at] = 123  # "{"
+    v = 0
+    for i in range(len(counts)):
+        buf[at] = 123 if as_dict else 91  # "{" or "["
         at += 1
-        for j in range(h_n[s]):
+        for j in range(counts[i]):
             if j:
                 buf[at] = 44  # ","
                 buf[at + 1] = 32
                 at += 2
-            buf[at] = 34  # '"'
-            at = _put_int(h_pass[h], buf, at + 1)
-            buf[at] = 34
-            buf[at + 1] = 58  # ":"
-            buf[at + 2] = 32
-            at = _put_int(h_count[h], buf, at + 3)
-            h += 1
-        buf[at] = 125  # "}"
+            if as_dict:
+                buf[at] = 34  # '"'
+                at = _put_int(keys[v], buf, at + 1)
+                buf[at] = 34
+                buf[at + 1] = 58  # ":"
+                buf[at + 2] = 32
+                at += 3
+            at = _put_int(values[v], buf, at)
+            v += 1
+        buf[at] = 125 if as_dict else 93  # "}" or "]"
         buf[at + 1] = 10
         at += 2
     return buf
@@ -998,33 +1003,3 @@ def set_insert(table: np.ndarray, values: np.ndarray, out: np.ndarray) -> int:
                 break
             slot = (slot + 1) & (len(table) - 1)
     return n
-
-
-@njit(cache=True, nogil=True)
-def int_lists_json(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Lists of ints, list i the next counts[i] of `values`, as `json.dumps` writes
-    them ("[3, 14, 15]", "[]"), in ASCII bytes, each ended by a line feed."""
-    size = 0
-    v = 0
-    for i in range(len(counts)):
-        size += 3 + max(counts[i] - 1, 0) * 2  # brackets, line feed, ", " between
-        for _ in range(counts[i]):
-            size += _n_digits(values[v])
-            v += 1
-    buf = np.empty(size, np.uint8)
-    at = 0
-    v = 0
-    for i in range(len(counts)):
-        buf[at] = 91  # "["
-        at += 1
-        for j in range(counts[i]):
-            if j:
-                buf[at] = 44  # ","
-                buf[at + 1] = 32
-                at += 2
-            at = _put_int(values[v], buf, at)
-            v += 1
-        buf[at] = 93  # "]"
-        buf[at + 1] = 10
-        at += 2
-    return buf

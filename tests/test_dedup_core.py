@@ -730,11 +730,12 @@ def test_pair_hits_are_stored_as_json_says() -> None:
     assert [_hits(t) for t in texts] == sides
     # Passage sizes are stored as JSON lists the same way.
     from dedup.engine import _lines
-    from dedup.kernels import int_lists_json
+    from dedup.kernels import json_lines
 
     lists = [[], [0], [7, 10, 99], [], [100, 12345, 2**40]]
     flat = np.array([v for x in lists for v in x], dtype=np.int64)
-    got = _lines(int_lists_json(np.array([len(x) for x in lists], dtype=np.int64), flat))
+    counts = np.array([len(x) for x in lists], dtype=np.int64)
+    got = _lines(json_lines(counts, flat, flat, False))
     assert got == [json.dumps(x) for x in lists]
 
 
