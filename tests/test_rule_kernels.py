@@ -152,3 +152,55 @@ def test_pairs_and_articles_loaded_later_are_taken_in() -> None:
     rules.copy_edges()
     assert len(rules.edge) == len(rules.pairs)
     assert rules.edge[p.k] == rel.is_copy_edge(g, p, params)
+
+
+def _arrays(rules: RuleGraph) -> dict[tuple[str, str], tuple[list[tuple[int, int]], ...]]:
+    """Each numbered pair's hits as the rule arrays hold them, by its ends' ids."""
+    at = rules.h_start
+    out = {}
+    for k, p in enumerate(rules.pairs):
+        sides = []
+        for s in (2 * k, 2 * k + 1):
+            i, e = int(at[s]), int(at[s] + rules.h_n[s])
+            sides.append(list(zip(rules.h_pass[i:e].tolist(), rules.h_count[i:e].tolist(), strict=True)))
+        out[(p.a, p.b)] = tuple(sides)
+    return out
+
+
+def test_pairs_verified_in_batches_reach_the_rules_as_their_dicts_say() -> None:
+    """Pairs verified in batches come with their hits as arrays (`LazyGraph.add_pairs`);
+    a batch holding a pair already in the graph, and pairs dropped since, are taken from
+    the dicts instead. Either way the rule arrays equal those made from every pair's dicts."""
+    import sqlite3
+
+    import numpy as np
+
+    from dedup.engine import LazyGraph
+    from dedup.store import DedupStore
+
+    g0 = random_graph(11)
+    graph = LazyGraph(DedupStore(sqlite3.connect(":memory:")))
+    graph.g.nodes.update(g0.nodes)
+    pairs = [p for d, nb in g0.adj.items() for p in nb.values() if p.a == d]
+    assert len(pairs) > 8
+
+    def as_arrays(batch: list[rel.Pair]) -> tuple[list[rel.Pair], tuple[np.ndarray, ...]]:
+        hits = [h for p in batch for h in (p.a_hits, p.b_hits)]
+        arrays = (
+            np.array([len(h) for h in hits], dtype=np.int64),
+            np.array([i for h in hits for i in h], dtype=np.int64),
+            np.array([c for h in hits for c in h.values()], dtype=np.int64),
+        )
+        at = np.cumsum(arrays[0]) - arrays[0]
+        fresh = [rel.Pair(p.a, p.b, source=((*arrays, at), j)) for j, p in enumerate(batch)]
+        return fresh, arrays
+
+    for part in (pairs[:4], pairs[4:7], pairs[6:]):  # (the last: one in the graph already)
+        graph.add_pairs(*as_arrays(part))
+    graph.drop_pair(pairs[5].a, pairs[5].b)
+    batches = graph.batches(0)
+    assert [hits is not None for _, hits in batches] == [True, False, False]
+    got = _arrays(RuleGraph(graph.g, Params(), batches))
+    want = _arrays(RuleGraph(graph.g, Params()))
+    assert got == want and len(got) == len(pairs) - 1
+    assert [len(b) for b, _ in graph.batches(4)] == [2, len(pairs) - 7]
