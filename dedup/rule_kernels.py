@@ -1,12 +1,13 @@
 """The rules of `dedup.relations` compiled over arrays: background passages (rule 3),
-containers (rule 2) and copy edges (rule 4) for many articles at once.
+containers (rule 2), copy edges (rule 4) and clusters (rule 5) for many articles at
+once.
 
 `dedup.relations` says each rule in Python over `Node` and `Pair` objects; it stays
 the reference, and the tests compare these kernels with it on random graphs. Here
 the same graph is a set of arrays (`dedup.rule_graph.RuleGraph` builds them):
 
 - articles 0..n-1: `total` shingles, `code` (equal for equal `text_hash`), `has_text`,
-  `container`, and their passages `p_start[d]:][:p_n[d]]` of `sizes` shingles, with a
+  `container`, and their passages `sizes[p_start[d]:][:p_n[d]]` (shingles each), with a
   flag per passage for background0 (`bg0`) and background (`bg`);
 - pairs 0..m-1 of articles `pa[k]` < `pb[k]`; side s = 2k is a's, 2k + 1 b's: the
   passages of that side the other article has shingles of, `h_pass[h_start[s]:][:h_n[s]]`,
