@@ -712,18 +712,19 @@ def _recompute(
     rules = RuleGraph(g, params, graph.batches(0))
     seen = len(graph.added)
 
-    def load(ids: set[str]) -> set[str]:
+    def take_in() -> None:  # (what the graph loaded since the last call)
         nonlocal seen
-        out = graph.ball(ids)
         rules.sync(graph.batches(seen))
         seen = len(graph.added)
+
+    def load(ids: set[str]) -> set[str]:
+        out = graph.ball(ids)
+        take_in()
         return out
 
     def load_pairs(ids: set[str]) -> None:
-        nonlocal seen
         graph.load_pairs(ids)
-        rules.sync(graph.batches(seen))
-        seen = len(graph.added)
+        take_in()
         rules.copy_edges()
 
     b0 = rules.background(s1, skip_containers=False)

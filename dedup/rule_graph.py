@@ -224,14 +224,20 @@ class RuleGraph:
         mask[self._ids(ids)] = True
         return mask
 
+    def _touching(self, inside: np.ndarray) -> np.ndarray:
+        """Per pair: whether an end is flagged in `inside`."""
+        return inside[self.pa] | inside[self.pb]
+
+    def _ends(self, k: np.ndarray, leave_out: np.ndarray) -> set[str]:
+        """The articles at either end of the pairs `k`, those flagged in `leave_out` left out."""
+        ends = np.unique(np.concatenate([self.pa[k], self.pb[k]]))
+        return set(map(self.names.__getitem__, ends[~leave_out[ends]].tolist()))
+
     def edge_neighbors(self, ids: Iterable[str], outside: Iterable[str] = ()) -> set[str]:
         """The articles joined to one of `ids` by a copy edge (`copy_edges` first), those
         in `outside` left out."""
-        inside = self._mask(ids)
-        k = np.flatnonzero(self.edge & (inside[self.pa] | inside[self.pb]))
-        ends = np.unique(np.concatenate([self.pa[k], self.pb[k]]))
-        ends = ends[~self._mask(outside)[ends]]
-        return set(map(self.names.__getitem__, ends.tolist()))
+        k = np.flatnonzero(self.edge & self._touching(self._mask(ids)))
+        return self._ends(k, self._mask(outside))
 
     def components(self, region: Iterable[str]) -> list[list[str]]:
         """Clusters (rule 5): the components of copy edges and equal texts within
@@ -261,7 +267,7 @@ class RuleGraph:
         cl = np.full(len(self.names), -1, _I64)
         if cluster:
             cl[self._ids(cluster)] = np.fromiter(cluster.values(), _I64, len(cluster))
-        k = np.flatnonzero(inside[self.pa] | inside[self.pb])
+        k = np.flatnonzero(self._touching(inside))
         hold = float(self.params.contain_threshold)
         ds, ms, cs = [], [], []
         for d_end, m_end, d_side in ((self.pa, self.pb, 0), (self.pb, self.pa, 1)):
@@ -284,6 +290,4 @@ class RuleGraph:
     def outside(self, region: Iterable[str]) -> set[str]:
         """The neighbours of `region`'s articles that are not in it."""
         inside = self._mask(region)
-        k = np.flatnonzero(inside[self.pa] | inside[self.pb])
-        ends = np.unique(np.concatenate([self.pa[k], self.pb[k]]))
-        return {self.names[x] for x in ends[~inside[ends]].tolist()}
+        return self._ends(np.flatnonzero(self._touching(inside)), inside)
