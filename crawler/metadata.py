@@ -408,6 +408,17 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
             if _norm_title(cand) in article_heads and _norm_title(cand) not in sites:
                 pm.title = cand
                 break
+        alternative = _text(article.get("alternativeHeadline"))
+        if pm.title is None and headline and alternative:
+            # 1d. The page shows the JSON-LD alternativeHeadline and no candidate: the
+            # JSON-LD headline is the title. schema.org keeps the article's headline in
+            # `headline` and a secondary one in `alternativeHeadline`; Funke's papers
+            # show the secondary one, keep the headline of record in `headline` (their
+            # data layer calls it "pageTitleOriginal") and a third, written for search,
+            # in og:title and <title>. fundus_de: decides 2 pages, both right.
+            alt_key = _norm_title(alternative)
+            if alt_key != _norm_title(headline) and alt_key in shown | article_heads:
+                pm.title = stripped[raw.index(headline)]
     if pm.title is None:
         # 2. None is shown as a heading (it is styled as a <div>, or the page shows a
         # rewritten one): og:title first, it is the headline the outlet chose to share,

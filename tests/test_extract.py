@@ -288,6 +288,35 @@ def test_title_rewritten_headline_in_article_header(h1: str, in_header: bool, wa
     assert ex.title == want
 
 
+RECORD = "Brand in Lichterfelde: Starke Rauchentwicklung"  # JSON-LD headline
+DISPLAYED = "Feuer in Lichterfelde: Warnung vor Rauchgasen"  # JSON-LD alternativeHeadline
+
+
+@pytest.mark.parametrize(
+    ("h1", "want"),
+    [
+        # The page shows the alternativeHeadline and no candidate: the JSON-LD headline.
+        (DISPLAYED, RECORD),
+        # It shows og:title: step 1, what the page shows wins.
+        (SOCIAL, SOCIAL),
+        # It shows neither: og:title and <title> agree, as on any page that shows none.
+        ("Kabinett beschließt Milliarden für Berufstätige", SOCIAL),
+    ],
+)
+def test_title_headline_of_record_where_page_shows_alternative(h1: str, want: str) -> None:
+    ld = {"@type": "NewsArticle", "headline": RECORD, "alternativeHeadline": DISPLAYED}
+    html = (
+        news_page(jsonld=ld, title=f"{SOCIAL} | Tagblatt")
+        .replace(
+            '<meta property="og:title" content="Pendler werden entlastet">',
+            f'<meta property="og:title" content="{SOCIAL}">',
+        )
+        .replace("<h1>Pendler werden entlastet</h1>", f"<h1>{h1}</h1>")
+    )
+    ex = extract_article(html, "https://www.tagblatt.example/politik/pendler-100.html")
+    assert ex.title == want
+
+
 TICKER_HEAD = "Pendler und Pauschale: Entwicklungen im Überblick"  # a ticker's own headline
 TICKER_OG = "Pendler und Pauschale: aktuelle Entwicklungen im Überblick"
 TICKER_ENTRY = "Kabinett beschließt Milliarden für Berufstätige auf dem Land"  # the latest entry

@@ -22,11 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # kicker rule in crawler.metadata (was 0.878); 0.898 since the rewritten-headline rule (2026-12-03);
 # 0.908 since <title> breaks og:title's lead for a headline it agrees with (2026-12-05).
 # 0.918 since a live ticker's title is its name, not its latest entry (2026-12-05, later).
+# 0.939 since a page showing JSON-LD's alternativeHeadline gets its headline (2026-12-06);
+# the floor is the target, 0.92, a page and a half under it.
 THRESHOLDS = {
     ("trafilatura_eval", "f1"): 0.93,
     ("aeb", "f1"): 0.965,
     ("fundus_de", "f1"): 0.96,
-    ("fundus_de", "title_exact"): 0.90,
+    ("fundus_de", "title_exact"): 0.92,
     ("fundus_de", "date_day"): 0.97,
 }
 
