@@ -417,8 +417,9 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
             # data layer calls it "pageTitleOriginal") and a third, written for search,
             # in og:title and <title>. fundus_de: decides 2 pages, both right.
             alt_key = _norm_title(alternative)
-            if alt_key != _norm_title(headline) and alt_key in shown | article_heads:
-                pm.title = stripped[raw.index(headline)]
+            head = stripped[raw.index(headline)]
+            if alt_key != _norm_title(head) and alt_key in shown | article_heads:
+                pm.title = head if _norm_title(head) not in sites else None
     if pm.title is None:
         # 2. None is shown as a heading (it is styled as a <div>, or the page shows a
         # rewritten one): og:title first, it is the headline the outlet chose to share,
