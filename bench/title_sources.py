@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "page": r["html"],
                 "exact": " ".join(ours.split()) == " ".join(r["title"].split()),
+                "same": gold == mine,  # equal once invisible characters and punctuation go
                 "gold": sources.get(gold, set()),
                 "ours": sources.get(mine, set()),
                 "groups": [_sig(s) for s in sources.values()],
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"     gold {sorted(p['gold']) or '(no source)'}: {p['gold_title']!r}")
         if not p["exact"]:
             print(f"     ours {sorted(p['ours']) or '(no source)'}: {p['our_title']!r}")
-            if p["gold"] and p["gold"] == p["ours"]:
+            if p["same"]:
                 print("     the same headline: they differ only in characters no reader sees")
                 continue
             print(f"     twins (gold on our side): {_twins(p, right) or 'none'}")
