@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         if not p["exact"]:
             print(f"     ours {sorted(p['ours']) or '(no source)'}: {p['our_title']!r}")
             if p["same"]:
-                print("     the same headline: they differ only in characters no reader sees")
+                print("     the same words: they differ only in invisible characters, punctuation or case")
                 continue
             print(f"     twins (gold on our side): {_twins(p, right) or 'none'}")
     print(f"title exact: {len(right)} of {len(pages)} ({len(right) / len(pages):.4f})")
