@@ -416,10 +416,10 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
             # show the secondary one, keep the headline of record in `headline` (their
             # data layer calls it "pageTitleOriginal") and a third, written for search,
             # in og:title and <title>. fundus_de: decides 2 pages, both right.
-            alt_key = _norm_title(alternative)
-            head = stripped[raw.index(headline)]
-            if alt_key != _norm_title(head) and alt_key in shown | article_heads:
-                pm.title = head if _norm_title(head) not in sites else None
+            alt_key, head = _norm_title(alternative), stripped[raw.index(headline)]
+            head_key = _norm_title(head)
+            if alt_key != head_key and alt_key in shown | article_heads and head_key not in sites:
+                pm.title = head
     if pm.title is None:
         # 2. None is shown as a heading (it is styled as a <div>, or the page shows a
         # rewritten one): og:title first, it is the headline the outlet chose to share,
